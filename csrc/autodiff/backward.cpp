@@ -1,0 +1,40 @@
+// The reverse sweep over the tape.
+#include <stdexcept>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/tape.hpp"
+
+namespace pyflux::autodiff {
+
+void Tape::accumulate(std::int64_t id, Tensor grad) {
+    Tensor& slot = grads_[static_cast<std::size_t>(id)];
+    // A value used twice receives two gradients. Rules may pass the same tensor on to several
+    // inputs, so the sum goes into a new tensor rather than into either addend.
+    slot = slot ? add(slot, grad) : std::move(grad);
+}
+
+std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>& wrt) {
+    if (swept_) throw std::runtime_error("gradient: this tape has already been swept");
+    swept_ = true;
+    if (!owns(loss)) return std::vector<Tensor>(wrt.size());
+    if (loss->size() != 1)
+        throw std::invalid_argument("gradient: the function must return a scalar, got an array of shape " +
+                                    loss->shape.str());
+    PauseRecording pause;
+    grads_[static_cast<std::size_t>(loss->value_id)] = full(loss->dtype, loss->shape, 1.0);
+    // Nodes were recorded in execution order, so popping them runs every rule after all the
+    // rules of the values that consumed its output: an explicit stack, no recursion.
+    while (!nodes_.empty()) {
+        std::unique_ptr<Node> node = std::move(nodes_.back());
+        nodes_.pop_back();
+        Tensor g = std::move(grads_[static_cast<std::size_t>(node->output_id)]);
+        if (g) node->backward(g, *this);
+    }
+    std::vector<Tensor> result;
+    result.reserve(wrt.size());
+    for (const Tensor& t : wrt) result.push_back(owns(t) ? grads_[static_cast<std::size_t>(t->value_id)] : Tensor{});
+    grads_.clear();
+    return result;
+}
+
+}  // namespace pyflux::autodiff

@@ -1,0 +1,171 @@
+// add, sub, mul, div, pow with numpy broadcasting; neg, exp, log; cast.
+#include <stdexcept>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/tape.hpp"
+#include "kernels/elementwise.hpp"
+
+namespace pyflux::autodiff {
+namespace {
+
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+const char* binary_name(BinaryOp op) {
+    switch (op) {
+        case BinaryOp::add: return "add";
+        case BinaryOp::sub: return "sub";
+        case BinaryOp::mul: return "mul";
+        case BinaryOp::div: return "div";
+        case BinaryOp::pow: return "pow";
+    }
+    return "?";
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+    Shape out;
+    out.ndim = std::max(a.ndim, b.ndim);
+    for (int d = 0; d < out.ndim; ++d) {
+        const int da = d - (out.ndim - a.ndim), db = d - (out.ndim - b.ndim);
+        const index_t sa = da >= 0 ? a[da] : 1, sb = db >= 0 ? b[db] : 1;
+        if (sa != sb && sa != 1 && sb != 1)
+            throw std::invalid_argument(std::string(op) + ": shapes " + a.str() + " and " + b.str() +
+                                        " cannot be broadcast together");
+        out.dims[d] = sa == 1 ? sb : sa;
+    }
+    return out;
+}
+
+// t's strides aligned to the trailing dimensions of out, 0 where t is broadcast.
+Strides broadcast_strides(const Shape& t_shape, const Strides& t_strides, const Shape& out) {
+    Strides s{};
+    const int offset = out.ndim - t_shape.ndim;
+    for (int d = 0; d < out.ndim; ++d) {
+        const int dt = d - offset;
+        s[d] = (dt < 0 || t_shape[dt] == 1) ? 0 : t_strides[dt];
+    }
+    return s;
+}
+
+// Sums g (shaped like the op's output) down to `shape`, undoing broadcasting.
+Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
+    if (g->shape == shape) return g;
+    Tensor out = empty(g->dtype, shape);
+    const Strides target = broadcast_strides(shape, out->strides, g->shape);
+    dispatch(g->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::sum_to<T>(g->shape.ndim, g->shape.dims.data(), g->ptr<T>(), target.data(), out->size(), out->ptr<T>());
+    });
+    return out;
+}
+
+// Saves the operands (and the output, which div and pow reuse) for the backward rule.
+class BinaryNode : public Node {
+public:
+    BinaryNode(BinaryOp op, Tensor a, Tensor b, Tensor out)
+        : op_(op), a_(std::move(a)), b_(std::move(b)), out_(std::move(out)) {}
+
+    void backward(const Tensor& g, Tape& tape) override {
+        const Shape& shape = g->shape;
+        const Strides sa = broadcast_strides(a_->shape, a_->strides, shape);
+        const Strides sb = broadcast_strides(b_->shape, b_->strides, shape);
+        for (int wrt = 0; wrt < 2; ++wrt) {
+            if (input_ids[wrt] < 0) continue;
+            Tensor partial;
+            if (op_ == BinaryOp::add || (op_ == BinaryOp::sub && wrt == 0)) {
+                partial = g;  // the derivative is 1: pass the gradient through unchanged
+            } else {
+                partial = empty(g->dtype, shape);
+                dispatch(g->dtype, [&](auto tag) {
+                    using T = decltype(tag);
+                    kernels::binary_backward<T>(op_, wrt, shape.ndim, shape.dims.data(), g->ptr<T>(),
+                                                a_->ptr<T>(), sa.data(), b_->ptr<T>(), sb.data(),
+                                                out_->ptr<T>(), partial->ptr<T>());
+                });
+            }
+            tape.accumulate(input_ids[wrt], sum_to_shape(partial, wrt == 0 ? a_->shape : b_->shape));
+        }
+    }
+
+private:
+    BinaryOp op_;
+    Tensor a_, b_, out_;
+};
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+    const char* name = binary_name(op);
+    if (a->dtype != b->dtype)
+        throw std::invalid_argument(std::string(name) + ": dtypes " + dtype_name(a->dtype) + " and " +
+                                    dtype_name(b->dtype) + " differ; cast one operand first");
+    const Shape shape = broadcast_shapes(name, a->shape, b->shape);
+    Tensor out = empty(a->dtype, shape);
+    const Strides sa = broadcast_strides(a->shape, a->strides, shape);
+    const Strides sb = broadcast_strides(b->shape, b->strides, shape);
+    dispatch(a->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::binary_forward<T>(op, shape.ndim, shape.dims.data(), a->ptr<T>(), sa.data(), b->ptr<T>(),
+                                   sb.data(), out->ptr<T>());
+    });
+    return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<BinaryNode>(op, a, b, out); });
+}
+
+// Saves the input (log) or the output (exp); neg needs neither.
+class UnaryNode : public Node {
+public:
+    UnaryNode(UnaryOp op, Tensor x, Tensor out) : op_(op), x_(std::move(x)), out_(std::move(out)) {}
+
+    void backward(const Tensor& g, Tape& tape) override {
+        Tensor grad = empty(g->dtype, g->shape);
+        dispatch(g->dtype, [&](auto tag) {
+            using T = decltype(tag);
+            kernels::unary_backward<T>(op_, g->size(), g->ptr<T>(), x_ ? x_->ptr<T>() : nullptr,
+                                       out_ ? out_->ptr<T>() : nullptr, grad->ptr<T>());
+        });
+        tape.accumulate(input_ids[0], grad);
+    }
+
+private:
+    UnaryOp op_;
+    Tensor x_, out_;
+};
+
+Tensor unary(UnaryOp op, const Tensor& x_in) {
+    Tensor x = contiguous(x_in);
+    Tensor out = empty(x->dtype, x->shape);
+    dispatch(x->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::unary_forward<T>(op, x->size(), x->ptr<T>(), out->ptr<T>());
+    });
+    return record_if_traced(out, {&x_in}, [&] {
+        return std::make_unique<UnaryNode>(op, op == UnaryOp::log ? x : Tensor{}, op == UnaryOp::exp ? out : Tensor{});
+    });
+}
+
+// The gradient comes back in the input's dtype.
+class CastNode : public Node {
+public:
+    explicit CastNode(DType from) : from_(from) {}
+    void backward(const Tensor& g, Tape& tape) override { tape.accumulate(input_ids[0], converted(g, from_)); }
+
+private:
+    DType from_;
+};
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::div, a, b); }
+Tensor pow(const Tensor& a, const Tensor& b) { return binary(BinaryOp::pow, a, b); }
+Tensor neg(const Tensor& x) { return unary(UnaryOp::neg, x); }
+Tensor exp(const Tensor& x) { return unary(UnaryOp::exp, x); }
+Tensor log(const Tensor& x) { return unary(UnaryOp::log, x); }
+
+Tensor cast(const Tensor& x, DType dtype) {
+    if (x->dtype == dtype) return x;
+    Tensor out = converted(x, dtype);
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<CastNode>(x->dtype); });
+}
+
+}  // namespace pyflux::autodiff

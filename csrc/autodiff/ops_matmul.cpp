@@ -1,0 +1,177 @@
+// matmul and the fused dense op, both on BLAS GEMM.
+#include <stdexcept>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/tape.hpp"
+#include "kernels/blas.hpp"
+#include "kernels/dense.hpp"
+
+namespace pyflux::autodiff {
+namespace {
+
+// A 2-D operand as GEMM takes it: row-major with leading dimension ld, or (trans) the transpose of
+// a row-major matrix, which is how a Fortran-ordered or transposed array arrives without a copy.
+struct GemmOperand {
+    Tensor keep;  // owns the memory data points into
+    index_t rows = 0, cols = 0, ld = 1;
+    bool trans = false;
+    template <class T>
+    const T* data() const { return keep->ptr<T>(); }
+};
+
+GemmOperand as_gemm(const Tensor& t, index_t rows, index_t cols, index_t s_row, index_t s_col) {
+    GemmOperand op{t, rows, cols, 1, false};
+    if ((cols == 1 || s_col == 1) && (rows == 1 || s_row >= cols)) {
+        op.ld = rows == 1 ? std::max<index_t>(cols, 1) : std::max<index_t>(s_row, 1);
+        if (op.ld >= std::max<index_t>(cols, 1)) return op;
+    }
+    if ((rows == 1 || s_row == 1) && (cols == 1 || s_col >= rows)) {
+        op.trans = true;
+        op.ld = cols == 1 ? std::max<index_t>(rows, 1) : std::max<index_t>(s_col, 1);
+        if (op.ld >= std::max<index_t>(rows, 1)) return op;
+    }
+    op.keep = contiguous(t);
+    op.trans = false;
+    op.ld = std::max<index_t>(cols, 1);
+    return op;
+}
+
+// a as [m x k]: a 1-D operand is one row.
+GemmOperand left_operand(const Tensor& a) {
+    if (a->shape.ndim == 1) return as_gemm(a, 1, a->shape[0], a->shape[0] * a->strides[0], a->strides[0]);
+    return as_gemm(a, a->shape[0], a->shape[1], a->strides[0], a->strides[1]);
+}
+
+// b as [k x n]: a 1-D operand is one column.
+GemmOperand right_operand(const Tensor& b) {
+    if (b->shape.ndim == 1) return as_gemm(b, b->shape[0], 1, b->strides[0], 1);
+    return as_gemm(b, b->shape[0], b->shape[1], b->strides[0], b->strides[1]);
+}
+
+// C [M x N] = op(A) . op(B), written into c (contiguous).
+template <class T>
+void gemm_into(const GemmOperand& A, bool flip_a, const GemmOperand& B, bool flip_b, index_t M, index_t N,
+               index_t K, T* c) {
+    kernels::gemm<T>(A.trans != flip_a, B.trans != flip_b, M, N, K, T(1), A.data<T>(), A.ld, B.data<T>(),
+                     B.ld, T(0), c, std::max<index_t>(N, 1));
+}
+
+class MatmulNode : public Node {
+public:
+    MatmulNode(GemmOperand a, GemmOperand b, Shape a_shape, Shape b_shape)
+        : a_(std::move(a)), b_(std::move(b)), a_shape_(a_shape), b_shape_(b_shape) {}
+
+    // With C = A B, A [m x k], B [k x n]:  dA = dC B^T [m x n].[n x k],  dB = A^T dC [k x m].[m x n]
+    void backward(const Tensor& g_in, Tape& tape) override {
+        const Tensor g = contiguous(g_in);
+        const index_t m = a_.rows, k = a_.cols, n = b_.cols;
+        GemmOperand dC{g, m, n, std::max<index_t>(n, 1), false};
+        dispatch(g->dtype, [&](auto tag) {
+            using T = decltype(tag);
+            if (input_ids[0] >= 0) {
+                Tensor da = empty(g->dtype, a_shape_);
+                gemm_into<T>(dC, false, b_, true, m, k, n, da->ptr<T>());
+                tape.accumulate(input_ids[0], da);
+            }
+            if (input_ids[1] >= 0) {
+                Tensor db = empty(g->dtype, b_shape_);
+                gemm_into<T>(a_, true, dC, false, k, n, m, db->ptr<T>());
+                tape.accumulate(input_ids[1], db);
+            }
+        });
+    }
+
+private:
+    GemmOperand a_, b_;
+    Shape a_shape_, b_shape_;
+};
+
+class DenseNode : public Node {
+public:
+    DenseNode(Activation act, Tensor W, Tensor y, GemmOperand x, Shape x_shape)
+        : act_(act), W_(std::move(W)), y_(std::move(y)), x_(std::move(x)), x_shape_(x_shape) {}
+
+    // dz = dy act'(y);  db = row sums of dz;  dW = dz x^T;  dx = W^T dz  (kernels::dense_backward)
+    void backward(const Tensor& g_in, Tape& tape) override {
+        const Tensor g = contiguous(g_in);
+        const index_t out = W_->shape[0], in = W_->shape[1], N = x_.cols;
+        const DType dt = g->dtype;
+        Tensor dW = input_ids[0] >= 0 ? empty(dt, W_->shape) : Tensor{};
+        Tensor db = input_ids[1] >= 0 ? empty(dt, make_shape({out})) : Tensor{};
+        Tensor dx = input_ids[2] >= 0 ? empty(dt, x_shape_) : Tensor{};
+        Tensor scratch = act_ != Activation::identity ? empty(dt, g->shape) : Tensor{};
+        dispatch(dt, [&](auto tag) {
+            using T = decltype(tag);
+            auto p = [](const Tensor& t) { return t ? t->ptr<T>() : nullptr; };
+            kernels::dense_backward<T>(act_, out, in, N, g->ptr<T>(), y_->ptr<T>(), W_->ptr<T>(),
+                                       {x_.data<T>(), x_.ld, x_.trans}, p(scratch), p(dW), p(db), p(dx));
+        });
+        if (dW) tape.accumulate(input_ids[0], dW);
+        if (db) tape.accumulate(input_ids[1], db);
+        if (dx) tape.accumulate(input_ids[2], dx);
+    }
+
+private:
+    Activation act_;
+    Tensor W_, y_;
+    GemmOperand x_;
+    Shape x_shape_;
+};
+
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+    if (a->dtype != b->dtype)
+        throw std::invalid_argument(std::string(op) + ": dtypes " + dtype_name(a->dtype) + " and " +
+                                    dtype_name(b->dtype) + " differ");
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    const int na = a->shape.ndim, nb = b->shape.ndim;
+    if (na < 1 || na > 2 || nb < 1 || nb > 2)
+        throw std::invalid_argument("matmul: operands must be 1-D or 2-D, got shapes " + a->shape.str() + " and " +
+                                    b->shape.str());
+    check_same_dtype("matmul", a, b);
+    GemmOperand A = left_operand(a), B = right_operand(b);
+    if (A.cols != B.rows)
+        throw std::invalid_argument("matmul: shapes " + a->shape.str() + " and " + b->shape.str() +
+                                    " are not aligned (" + std::to_string(A.cols) + " != " + std::to_string(B.rows) + ")");
+    Shape shape;
+    if (na == 2) shape.dims[shape.ndim++] = A.rows;
+    if (nb == 2) shape.dims[shape.ndim++] = B.cols;
+    Tensor out = empty(a->dtype, shape);
+    dispatch(a->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        gemm_into<T>(A, false, B, false, A.rows, B.cols, A.cols, out->ptr<T>());
+    });
+    return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<MatmulNode>(A, B, a->shape, b->shape); });
+}
+
+Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation act) {
+    if (W_in->shape.ndim != 2) throw std::invalid_argument("dense: weight must be 2-D, got shape " + W_in->shape.str());
+    const index_t out = W_in->shape[0], in = W_in->shape[1];
+    if (x->shape.ndim < 1 || x->shape.ndim > 2 || x->shape[0] != in)
+        throw std::invalid_argument("dense: weight of shape " + W_in->shape.str() + " expects input of shape (" +
+                                    std::to_string(in) + ",) or (" + std::to_string(in) + ", N), got " + x->shape.str());
+    check_same_dtype("dense", W_in, x);
+    if (b) {
+        check_same_dtype("dense", W_in, b);
+        if (b->shape.ndim != 1 || b->shape[0] != out)
+            throw std::invalid_argument("dense: bias must have shape (" + std::to_string(out) + ",), got " + b->shape.str());
+    }
+    const Tensor W = contiguous(W_in);
+    const Tensor bc = b ? contiguous(b) : Tensor{};
+    const GemmOperand X = right_operand(x);
+    const index_t N = X.cols;
+    Shape shape = x->shape.ndim == 1 ? make_shape({out}) : make_shape({out, N});
+    Tensor y = empty(W->dtype, shape);
+    dispatch(W->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::dense_forward<T>(act, out, in, N, W->ptr<T>(), {X.data<T>(), X.ld, X.trans},
+                                  bc ? bc->ptr<T>() : nullptr, y->ptr<T>());
+    });
+    return record_if_traced(y, {&W_in, &b, &x},
+                            [&] { return std::make_unique<DenseNode>(act, W, y, X, x->shape); });
+}
+
+}  // namespace pyflux::autodiff

@@ -1,0 +1,12 @@
+// The registry of differentiable ops, read by the gradient-test coverage check.
+#include "autodiff/ops.hpp"
+
+namespace pyflux::autodiff {
+
+std::vector<std::string> op_names() {
+    return {"add",  "sub",    "mul",  "div",   "pow",   "neg",     "exp",  "log",  "cast",
+            "matmul", "dense", "identity", "relu", "sigmoid", "tanh", "sum", "mean", "index",
+            "transpose", "reshape"};
+}
+
+}  // namespace pyflux::autodiff

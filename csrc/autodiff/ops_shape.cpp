@@ -1,0 +1,104 @@
+// index, transpose, reshape: views where the layout allows, copies otherwise.
+#include <stdexcept>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/tape.hpp"
+#include "kernels/elementwise.hpp"
+
+namespace pyflux::autodiff {
+namespace {
+
+struct ViewGeometry {
+    Shape shape;
+    Strides strides{};
+    index_t offset = 0;
+};
+
+// Where x[spec] lies inside an array of x's shape laid out with `strides`.
+ViewGeometry index_geometry(const std::vector<AxisIndex>& spec, const Strides& strides) {
+    ViewGeometry v;
+    for (std::size_t d = 0; d < spec.size(); ++d) {
+        v.offset += spec[d].start * strides[d];
+        if (!spec[d].keep) continue;
+        v.shape.dims[v.shape.ndim] = spec[d].count;
+        v.strides[v.shape.ndim] = spec[d].step * strides[d];
+        ++v.shape.ndim;
+    }
+    return v;
+}
+
+// The gradient of a view is zero except where the view looked: scatter g there.
+class IndexNode : public Node {
+public:
+    IndexNode(std::vector<AxisIndex> spec, Shape x_shape) : spec_(std::move(spec)), x_shape_(x_shape) {}
+
+    void backward(const Tensor& g, Tape& tape) override {
+        Tensor grad = zeros(g->dtype, x_shape_);
+        const ViewGeometry v = index_geometry(spec_, grad->strides);
+        dispatch(g->dtype, [&](auto tag) {
+            using T = decltype(tag);
+            kernels::strided_copy<T>(v.shape.ndim, v.shape.dims.data(), g->ptr<T>(), g->strides.data(),
+                                     grad->ptr<T>() + v.offset, v.strides.data());
+        });
+        tape.accumulate(input_ids[0], grad);
+    }
+
+private:
+    std::vector<AxisIndex> spec_;
+    Shape x_shape_;
+};
+
+class TransposeNode : public Node {
+public:
+    void backward(const Tensor& g, Tape& tape) override { tape.accumulate(input_ids[0], contiguous(transpose(g))); }
+};
+
+class ReshapeNode : public Node {
+public:
+    explicit ReshapeNode(Shape x_shape) : x_shape_(x_shape) {}
+    void backward(const Tensor& g, Tape& tape) override { tape.accumulate(input_ids[0], reshape(contiguous(g), x_shape_)); }
+
+private:
+    Shape x_shape_;
+};
+
+}  // namespace
+
+Tensor index(const Tensor& x, const std::vector<AxisIndex>& spec) {
+    if (static_cast<int>(spec.size()) != x->shape.ndim)
+        throw std::invalid_argument("index: expected one entry per axis of " + x->shape.str());
+    for (std::size_t d = 0; d < spec.size(); ++d) {
+        const AxisIndex& s = spec[d];
+        const index_t last = s.start + (s.count > 0 ? (s.count - 1) * s.step : 0);
+        if (s.count > 0 && (s.start < 0 || s.start >= x->shape[static_cast<int>(d)] || last < 0 ||
+                            last >= x->shape[static_cast<int>(d)]))
+            throw std::out_of_range("index " + std::to_string(s.start) + " is out of bounds for axis " +
+                                    std::to_string(d) + " with size " + std::to_string(x->shape[static_cast<int>(d)]));
+    }
+    const ViewGeometry v = index_geometry(spec, x->strides);
+    Tensor out = view(x, v.shape, v.strides, v.offset);
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<IndexNode>(spec, x->shape); });
+}
+
+Tensor transpose(const Tensor& x) {
+    Shape shape;
+    Strides strides{};
+    shape.ndim = x->shape.ndim;
+    for (int d = 0; d < shape.ndim; ++d) {
+        shape.dims[d] = x->shape[shape.ndim - 1 - d];
+        strides[d] = x->strides[shape.ndim - 1 - d];
+    }
+    Tensor out = view(x, shape, strides, 0);
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<TransposeNode>(); });
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+    if (shape.size() != x->size())
+        throw std::invalid_argument("reshape: cannot reshape an array of shape " + x->shape.str() + " (" +
+                                    std::to_string(x->size()) + " elements) into shape " + shape.str());
+    const Tensor c = contiguous(x);
+    Tensor out = view(c, shape, contiguous_strides(shape), 0);
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<ReshapeNode>(x->shape); });
+}
+
+}  // namespace pyflux::autodiff

@@ -1,0 +1,111 @@
+// The tape: the ops recorded while a gradient is taken, and the gradient slots of their values.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+
+namespace pyflux::autodiff {
+
+class Tape;
+
+/// One recorded op. Subclasses (one per op, beside the op's forward) hold what the backward rule
+/// needs and turn the gradient of the output into gradients of the inputs that need one
+/// (input_ids[k] >= 0), handing them to tape.accumulate.
+class Node {
+public:
+    virtual ~Node() = default;
+    virtual void backward(const Tensor& grad_out, Tape& tape) = 0;
+
+    std::int64_t output_id = -1;
+    std::array<std::int64_t, 3> input_ids{-1, -1, -1};
+};
+
+class Tape {
+public:
+    Tape();
+    ~Tape() { deactivate(); }
+    Tape(const Tape&) = delete;
+    Tape& operator=(const Tape&) = delete;
+
+    /// The tape recording on this thread, or null outside gradient.
+    static Tape* current();
+    /// Makes this tape the current one; fails if another is already recording on this thread.
+    void activate();
+    void deactivate();
+
+    /// Marks t as a leaf whose gradient is wanted.
+    void watch(const Tensor& t);
+    /// Whether t is a value of this tape (a watched leaf or the result of a recorded op).
+    bool owns(const Tensor& t) const { return t && t->tape_generation == generation_ && t->value_id >= 0; }
+
+    /// Records node as the producer of out, which becomes a value of this tape.
+    void record(std::unique_ptr<Node> node, const Tensor& out);
+
+    /// Adds grad to the gradient of value `id`.
+    void accumulate(std::int64_t id, Tensor grad);
+
+    /// The reverse sweep: gradients of the scalar `loss` with respect to each of `wrt` (null where
+    /// loss does not depend on it). Consumes the tape: each node is freed once its rule has run.
+    std::vector<Tensor> backward(const Tensor& loss, const std::vector<Tensor>& wrt);
+
+    std::size_t recorded() const { return nodes_.size(); }
+
+private:
+    std::int64_t new_value(const Tensor& t);
+
+    std::uint64_t generation_;
+    std::int64_t next_id_ = 0;
+    std::vector<std::unique_ptr<Node>> nodes_;
+    std::vector<Tensor> grads_;
+    bool swept_ = false;
+};
+
+/// Suspends recording on this thread while it lives; the backward sweep runs under one so that
+/// the ops its rules call are not recorded.
+class PauseRecording {
+public:
+    PauseRecording();
+    ~PauseRecording();
+    PauseRecording(const PauseRecording&) = delete;
+    PauseRecording& operator=(const PauseRecording&) = delete;
+
+private:
+    Tape* saved_;
+};
+
+/// Whether t is traced by the tape recording on this thread.
+inline bool traced(const Tensor& t) {
+    Tape* tape = Tape::current();
+    return tape && tape->owns(t);
+}
+
+/// Records node for out when any input is traced; node_factory is only called then.
+/// Returns out for chaining.
+template <class MakeNode>
+const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Tensor*> inputs,
+                               MakeNode&& make_node) {
+    Tape* tape = Tape::current();
+    if (!tape) return out;
+    std::array<std::int64_t, 3> ids{-1, -1, -1};
+    bool any = false;
+    int k = 0;
+    for (const Tensor* in : inputs) {
+        if (in && *in && tape->owns(*in)) {
+            ids[k] = (*in)->value_id;
+            any = true;
+        }
+        ++k;
+    }
+    if (!any) return out;
+    std::unique_ptr<Node> node = make_node();
+    node->input_ids = ids;
+    tape->record(std::move(node), out);
+    return out;
+}
+
+}  // namespace pyflux::autodiff

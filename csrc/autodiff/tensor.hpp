@@ -1,0 +1,94 @@
+// The traced value: a shape, a dtype, strides into shared storage, and the tape bookkeeping that
+// says whether (and as which value) the current tape tracks it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kernels/common.hpp"
+
+namespace pyflux::autodiff {
+
+using kernels::index_t;
+using kernels::kMaxDims;
+
+enum class DType : std::uint8_t { f32, f64 };
+
+inline std::size_t itemsize(DType d) { return d == DType::f32 ? 4 : 8; }
+inline const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+
+struct Shape {
+    int ndim = 0;
+    std::array<index_t, kMaxDims> dims{};
+
+    index_t size() const {
+        index_t n = 1;
+        for (int d = 0; d < ndim; ++d) n *= dims[d];
+        return n;
+    }
+    index_t operator[](int d) const { return dims[d]; }
+    bool operator==(const Shape& o) const {
+        if (ndim != o.ndim) return false;
+        for (int d = 0; d < ndim; ++d)
+            if (dims[d] != o.dims[d]) return false;
+        return true;
+    }
+    bool operator!=(const Shape& o) const { return !(*this == o); }
+    /// Python's spelling: "(2, 3)", "(5,)", "()".
+    std::string str() const;
+};
+
+Shape make_shape(std::initializer_list<index_t> dims);
+
+using Strides = std::array<index_t, kMaxDims>;
+
+class TensorImpl {
+public:
+    DType dtype = DType::f32;
+    Shape shape;
+    Strides strides{};                 // in elements
+    std::shared_ptr<void> storage;     // keeps the memory alive; may be shared by views
+    void* data = nullptr;              // first element
+
+    // Tape bookkeeping: the value is traced when tape_generation matches the active tape's.
+    std::uint64_t tape_generation = 0;
+    std::int64_t value_id = -1;
+
+    index_t size() const { return shape.size(); }
+    bool is_contiguous() const;
+    template <class T>
+    T* ptr() const { return static_cast<T*>(data); }
+};
+
+using Tensor = std::shared_ptr<TensorImpl>;
+
+/// A new contiguous tensor with uninitialised, 64-byte aligned storage.
+Tensor empty(DType dtype, const Shape& shape);
+Tensor zeros(DType dtype, const Shape& shape);
+Tensor full(DType dtype, const Shape& shape, double value);
+
+/// A tensor over existing memory; `owner` keeps it alive.
+Tensor wrap(DType dtype, const Shape& shape, const Strides& strides, void* data, std::shared_ptr<void> owner);
+
+/// A view sharing t's storage (no tape involvement).
+Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, index_t offset_elements);
+
+/// t itself when contiguous, else a contiguous copy (no tape involvement).
+Tensor contiguous(const Tensor& t);
+
+/// A contiguous copy converted to dtype (no tape involvement).
+Tensor converted(const Tensor& t, DType dtype);
+
+/// Strides of a C-ordered array of this shape.
+Strides contiguous_strides(const Shape& shape);
+
+/// Calls f(T{}) with T = float or double according to dtype.
+template <class F>
+decltype(auto) dispatch(DType dtype, F&& f) {
+    if (dtype == DType::f32) return f(float{});
+    return f(double{});
+}
+
+}  // namespace pyflux::autodiff

@@ -1,0 +1,111 @@
+#include "bindings/arrays.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace pyflux::bindings {
+namespace {
+
+// The array stays alive while any tensor views it. The last owner may let go without the GIL (in
+// a kernel or the backward sweep), so the release takes it.
+std::shared_ptr<void> keep_alive(const py::array& arr) {
+    PyObject* obj = arr.ptr();
+    Py_INCREF(obj);
+    return std::shared_ptr<void>(obj, [](void* p) {
+        PyGILState_STATE state = PyGILState_Ensure();
+        Py_DECREF(static_cast<PyObject*>(p));
+        PyGILState_Release(state);
+    });
+}
+
+std::optional<DType> float_dtype(const py::dtype& dt) {
+    if (dt.is(py::dtype::of<float>()) || dt.equal(py::dtype::of<float>())) return DType::f32;
+    if (dt.is(py::dtype::of<double>()) || dt.equal(py::dtype::of<double>())) return DType::f64;
+    return std::nullopt;
+}
+
+bool usable_layout(const py::array& arr) {
+    const auto item = arr.itemsize();
+    if (reinterpret_cast<std::uintptr_t>(arr.data()) % static_cast<std::uintptr_t>(item) != 0) return false;
+    for (py::ssize_t d = 0; d < arr.ndim(); ++d)
+        if (arr.strides(d) % item != 0) return false;
+    return true;
+}
+
+}  // namespace
+
+py::dtype numpy_dtype(DType dtype) {
+    return dtype == DType::f32 ? py::dtype::of<float>() : py::dtype::of<double>();
+}
+
+Tensor tensor_from_array(const py::array& arr_in, std::optional<DType> want, const char* op) {
+    py::array arr = arr_in;
+    if (arr.ndim() > autodiff::kMaxDims)
+        throw py::value_error(std::string(op) + ": arrays of at most " + std::to_string(autodiff::kMaxDims) +
+                              " dimensions are supported, got " + std::to_string(arr.ndim()));
+    const char kind = arr.dtype().kind();
+    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+        throw py::type_error(std::string(op) + ": expected a real numeric array, got dtype " +
+                             std::string(py::str(arr.dtype())));
+    std::optional<DType> have = float_dtype(arr.dtype());
+    const DType target = want ? *want : have ? *have : DType::f64;
+    if (have != target || !usable_layout(arr)) {
+        arr = arr.attr("astype")(numpy_dtype(target), py::arg("copy") = true);
+    }
+    autodiff::Shape shape;
+    autodiff::Strides strides{};
+    shape.ndim = static_cast<int>(arr.ndim());
+    for (int d = 0; d < shape.ndim; ++d) {
+        shape.dims[d] = arr.shape(d);
+        strides[d] = arr.strides(d) / static_cast<py::ssize_t>(autodiff::itemsize(target));
+    }
+    return autodiff::wrap(target, shape, strides, const_cast<void*>(arr.data()), keep_alive(arr));
+}
+
+Tensor tensor_from_object(py::handle obj, std::optional<DType> want, const char* op) {
+    if (py::isinstance<py::array>(obj)) return tensor_from_array(py::reinterpret_borrow<py::array>(obj), want, op);
+    if (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyBool_Check(obj.ptr())) {
+        // A Python number takes the other operand's dtype, as in numpy 2.
+        Tensor t = autodiff::empty(want ? *want : DType::f64, autodiff::Shape{});
+        const double v = PyFloat_AsDouble(obj.ptr());
+        if (t->dtype == DType::f32) *t->ptr<float>() = static_cast<float>(v);
+        else *t->ptr<double>() = v;
+        return t;
+    }
+    py::object np = py::module_::import("numpy");
+    py::array arr;
+    try {
+        arr = np.attr("asarray")(obj);
+    } catch (py::error_already_set&) {
+        throw py::type_error(std::string(op) + ": cannot use an object of type " +
+                             type_name(obj) + " as an array");
+    }
+    return tensor_from_array(arr, want, op);
+}
+
+py::array to_numpy(const Tensor& t) {
+    const auto item = static_cast<py::ssize_t>(autodiff::itemsize(t->dtype));
+    std::vector<py::ssize_t> shape(static_cast<size_t>(t->shape.ndim)), strides(static_cast<size_t>(t->shape.ndim));
+    for (int d = 0; d < t->shape.ndim; ++d) {
+        shape[static_cast<size_t>(d)] = t->shape[d];
+        strides[static_cast<size_t>(d)] = t->strides[d] * item;
+    }
+    auto* owner = new std::shared_ptr<void>(t->storage);
+    py::capsule base(owner, [](void* p) { delete static_cast<std::shared_ptr<void>*>(p); });
+    return py::array(numpy_dtype(t->dtype), shape, strides, t->data, base);
+}
+
+py::object to_numpy_result(const Tensor& t) {
+    py::array arr = to_numpy(t);
+    if (t->shape.ndim == 0) return arr[py::tuple()];
+    return std::move(arr);
+}
+
+std::string type_name(py::handle obj) { return py::str(py::type::handle_of(obj).attr("__name__")); }
+
+Tensor as_tensor(py::handle obj) {
+    if (!py::isinstance<TensorImpl>(obj)) return nullptr;
+    return obj.cast<Tensor>();
+}
+
+}  // namespace pyflux::bindings

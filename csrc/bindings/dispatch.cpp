@@ -1,0 +1,154 @@
+#include "bindings/dispatch.hpp"
+
+#include <string>
+
+#include "autodiff/tape.hpp"
+
+namespace pyflux::bindings {
+
+py::object wrap_result(const Tensor& t) {
+    if (autodiff::traced(t)) return py::cast(t);
+    return to_numpy_result(t);
+}
+
+std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b, const char* op) {
+    Tensor ta = as_tensor(a), tb = as_tensor(b);
+    if (ta && tb) {
+        if (ta->dtype != tb->dtype) {
+            ta = autodiff::cast(ta, DType::f64);
+            tb = autodiff::cast(tb, DType::f64);
+        }
+        return {ta, tb};
+    }
+    if (ta) return {ta, tensor_from_object(b, ta->dtype, op)};
+    if (tb) return {tensor_from_object(a, tb->dtype, op), tb};
+    // Neither is a Tensor (a module-level function called on plain data): numpy's promotion among
+    // float32 and float64, with a Python number taking the other operand's dtype.
+    const bool a_weak = PyFloat_Check(a.ptr()) || PyLong_Check(a.ptr());
+    const bool b_weak = PyFloat_Check(b.ptr()) || PyLong_Check(b.ptr());
+    if (a_weak && !b_weak) {
+        tb = tensor_from_object(b, std::nullopt, op);
+        ta = tensor_from_object(a, tb->dtype, op);
+    } else if (b_weak && !a_weak) {
+        ta = tensor_from_object(a, std::nullopt, op);
+        tb = tensor_from_object(b, ta->dtype, op);
+    } else {
+        ta = tensor_from_object(a, std::nullopt, op);
+        tb = tensor_from_object(b, std::nullopt, op);
+        if (ta->dtype != tb->dtype) {
+            ta = autodiff::converted(ta, DType::f64);
+            tb = autodiff::converted(tb, DType::f64);
+        }
+    }
+    return {ta, tb};
+}
+
+Tensor unary_operand(py::handle x, const char* op) {
+    if (Tensor t = as_tensor(x)) return t;
+    return tensor_from_object(x, std::nullopt, op);
+}
+
+py::object call_binary(BinaryFn fn, py::handle a, py::handle b, const char* op) {
+    auto [ta, tb] = binary_operands(a, b, op);
+    Tensor out;
+    {
+        MaybeReleaseGil gil(std::max(ta->size(), tb->size()) >= kReleaseGilElements);
+        out = fn(ta, tb);
+    }
+    return wrap_result(out);
+}
+
+py::object call_unary(UnaryFn fn, py::handle x, const char* op) {
+    Tensor t = unary_operand(x, op);
+    Tensor out;
+    {
+        MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
+        out = fn(t);
+    }
+    return wrap_result(out);
+}
+
+std::optional<int> axis_arg(py::handle axis) {
+    if (axis.is_none()) return std::nullopt;
+    if (!PyLong_Check(axis.ptr()) && !py::hasattr(axis, "__index__"))
+        throw py::type_error("axis must be None or an int, got " + type_name(axis));
+    return py::cast<int>(axis);
+}
+
+std::vector<autodiff::AxisIndex> index_spec(py::handle key_in, const autodiff::Shape& shape) {
+    py::tuple key = py::isinstance<py::tuple>(key_in) ? py::reinterpret_borrow<py::tuple>(key_in)
+                                                       : py::make_tuple(key_in);
+    int explicit_axes = 0;
+    bool ellipsis = false;
+    for (py::handle item : key) {
+        if (item.is(py::ellipsis())) {
+            if (ellipsis) throw py::index_error("an index can only have a single ellipsis ('...')");
+            ellipsis = true;
+        } else {
+            ++explicit_axes;
+        }
+    }
+    if (explicit_axes > shape.ndim)
+        throw py::index_error("too many indices: array of shape " + shape.str() + " is " +
+                              std::to_string(shape.ndim) + "-dimensional, but " + std::to_string(explicit_axes) +
+                              " were indexed");
+    std::vector<autodiff::AxisIndex> spec;
+    auto full_axis = [&](int d) { spec.push_back({0, 1, shape[d], true}); };
+    for (py::handle item : key) {
+        const int d = static_cast<int>(spec.size());
+        if (item.is(py::ellipsis())) {
+            for (int k = 0; k < shape.ndim - explicit_axes; ++k) full_axis(static_cast<int>(spec.size()));
+        } else if (PySlice_Check(item.ptr())) {
+            py::ssize_t start = 0, stop = 0, step = 0, count = 0;
+            if (!py::reinterpret_borrow<py::slice>(item).compute(shape[d], &start, &stop, &step, &count))
+                throw py::error_already_set();
+            spec.push_back({start, step, count, true});
+        } else if (PyLong_Check(item.ptr()) || (!PyBool_Check(item.ptr()) && !py::isinstance<py::array>(item) &&
+                                                py::hasattr(item, "__index__"))) {
+            autodiff::index_t i = py::cast<autodiff::index_t>(item.attr("__index__")());
+            if (i < -shape[d] || i >= shape[d])
+                throw py::index_error("index " + std::to_string(i) + " is out of bounds for axis " + std::to_string(d) +
+                                      " with size " + std::to_string(shape[d]));
+            if (i < 0) i += shape[d];
+            spec.push_back({i, 1, 1, false});
+        } else {
+            throw py::type_error("traced values support integer, slice and Ellipsis indexing only; got " +
+                                 type_name(item) +
+                                 " (use reshape for new axes)");
+        }
+    }
+    while (static_cast<int>(spec.size()) < shape.ndim) full_axis(static_cast<int>(spec.size()));
+    return spec;
+}
+
+autodiff::Shape shape_arg(py::handle shape_in, autodiff::index_t size, const char* op) {
+    py::tuple dims = py::isinstance<py::tuple>(shape_in) || py::isinstance<py::list>(shape_in)
+                         ? py::tuple(py::reinterpret_borrow<py::object>(shape_in))
+                         : py::make_tuple(shape_in);
+    if (static_cast<int>(dims.size()) > autodiff::kMaxDims)
+        throw py::value_error(std::string(op) + ": at most " + std::to_string(autodiff::kMaxDims) + " dimensions");
+    autodiff::Shape shape;
+    int infer = -1;
+    autodiff::index_t known = 1;
+    for (py::handle d : dims) {
+        const auto n = py::cast<autodiff::index_t>(d);
+        if (n == -1) {
+            if (infer >= 0) throw py::value_error(std::string(op) + ": can only specify one unknown dimension");
+            infer = shape.ndim;
+        } else if (n < 0) {
+            throw py::value_error(std::string(op) + ": negative dimension " + std::to_string(n));
+        } else {
+            known *= n;
+        }
+        shape.dims[shape.ndim++] = n;
+    }
+    if (infer >= 0) {
+        if (known == 0 || size % known != 0)
+            throw py::value_error(std::string(op) + ": cannot infer the unknown dimension of an array of size " +
+                                  std::to_string(size));
+        shape.dims[infer] = size / known;
+    }
+    return shape;
+}
+
+}  // namespace pyflux::bindings

@@ -1,0 +1,54 @@
+// How Python arguments meet the ops: operand conversion and dtype agreement, GIL release around
+// large work, and the result convention (a traced Tensor inside gradient, a numpy array otherwise).
+#pragma once
+
+#include <optional>
+
+#include "autodiff/ops.hpp"
+#include "bindings/arrays.hpp"
+
+namespace pyflux::bindings {
+
+using BinaryFn = Tensor (*)(const Tensor&, const Tensor&);
+using UnaryFn = Tensor (*)(const Tensor&);
+
+/// A traced result stays a Tensor; anything else goes back to Python as numpy.
+py::object wrap_result(const Tensor& t);
+
+/// Converts two operands to tensors of one dtype. A Tensor's dtype wins over a numpy array's or a
+/// Python number's; two Tensors of different dtypes meet in float64 through the cast op.
+std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b, const char* op);
+
+/// One operand: a Tensor as it is, anything else converted (float arrays keep their dtype).
+Tensor unary_operand(py::handle x, const char* op);
+
+py::object call_binary(BinaryFn fn, py::handle a, py::handle b, const char* op);
+py::object call_unary(UnaryFn fn, py::handle x, const char* op);
+
+/// numpy-style axis argument: None or an int.
+std::optional<int> axis_arg(py::handle axis);
+
+/// A key of ints, slices and Ellipsis as one AxisIndex per axis of `shape`; anything else is a
+/// TypeError naming what was given.
+std::vector<autodiff::AxisIndex> index_spec(py::handle key, const autodiff::Shape& shape);
+
+/// Shape from a tuple/list of ints (one -1 allowed, inferred from size) or a single int.
+autodiff::Shape shape_arg(py::handle shape, autodiff::index_t size, const char* op);
+
+/// Holds the GIL released while it lives, when `release` is true.
+class MaybeReleaseGil {
+public:
+    explicit MaybeReleaseGil(bool release) {
+        if (release) released_.emplace();
+    }
+
+private:
+    std::optional<py::gil_scoped_release> released_;
+};
+
+void bind_tensor(py::module_& m);
+void bind_ops(py::module_& m);
+void bind_autodiff(py::module_& m);
+void bind_optimisers(py::module_& m);
+
+}  // namespace pyflux::bindings

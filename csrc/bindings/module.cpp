@@ -1,0 +1,20 @@
+// The extension module: wires the binding files together and reports build facts.
+#include "bindings/dispatch.hpp"
+#include "kernels/blas.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    namespace py = pybind11;
+    using namespace pyflux;
+    m.doc() = "pyflux's C++ core: kernels, the autodiff tape and the ops.";
+    m.attr("__version__") = PYFLUX_VERSION;
+    kernels::install_blas_threading();
+    bindings::bind_tensor(m);
+    bindings::bind_ops(m);
+    bindings::bind_autodiff(m);
+    bindings::bind_optimisers(m);
+    m.def("set_num_threads", &kernels::set_num_threads, py::arg("n"),
+          "Sets the threads used by OpenMP kernels and BLAS.");
+    m.def("get_num_threads", &kernels::get_num_threads, "Threads used by OpenMP kernels and BLAS.");
+    m.def("blas_info", []() { return std::string(kernels::blas_info()); }, "The BLAS library and its configuration.");
+    m.attr("openmp_version") = _OPENMP;
+}

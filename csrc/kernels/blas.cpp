@@ -1,0 +1,98 @@
+#include "kernels/blas.hpp"
+
+#include <cblas.h>
+
+#include <cstddef>
+
+#define PYFLUX_CAT2(a, b) a##b
+#define PYFLUX_CAT(a, b) PYFLUX_CAT2(a, b)
+#define PYFLUX_BLAS(name) PYFLUX_CAT(PYFLUX_BLAS_PREFIX, name)
+
+namespace pyflux::kernels {
+namespace {
+
+// Products with fewer multiply-adds than this run the plain loop below.
+constexpr index_t kSmallGemm = 4096;
+
+template <class T>
+void gemm_small(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A,
+                index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+    for (index_t i = 0; i < M; ++i) {
+        for (index_t j = 0; j < N; ++j) {
+            T acc = 0;
+            for (index_t k = 0; k < K; ++k) {
+                const T a = ta ? A[k * lda + i] : A[i * lda + k];
+                const T b = tb ? B[j * ldb + k] : B[k * ldb + j];
+                acc += a * b;
+            }
+            T& c = C[i * ldc + j];
+            c = (beta == T(0)) ? alpha * acc : alpha * acc + beta * c;
+        }
+    }
+}
+
+inline CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
+
+}  // namespace
+
+template <>
+void gemm<float>(bool ta, bool tb, index_t M, index_t N, index_t K, float alpha, const float* A,
+                 index_t lda, const float* B, index_t ldb, float beta, float* C, index_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (M * N * K <= kSmallGemm) return gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    PYFLUX_BLAS(cblas_sgemm)(CblasRowMajor, op(ta), op(tb), (blasint)M, (blasint)N, (blasint)K, alpha,
+                             A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+}
+
+template <>
+void gemm<double>(bool ta, bool tb, index_t M, index_t N, index_t K, double alpha, const double* A,
+                  index_t lda, const double* B, index_t ldb, double beta, double* C, index_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (M * N * K <= kSmallGemm) return gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    PYFLUX_BLAS(cblas_dgemm)(CblasRowMajor, op(ta), op(tb), (blasint)M, (blasint)N, (blasint)K, alpha,
+                             A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+}
+
+void set_num_threads(int n) {
+    if (n < 1) n = 1;
+    omp_set_num_threads(n);
+#ifdef PYFLUX_OPENBLAS_CALLBACK
+    PYFLUX_BLAS(openblas_set_num_threads)(n);
+#endif
+}
+
+int get_num_threads() { return omp_get_max_threads(); }
+
+#ifdef PYFLUX_OPENBLAS_CALLBACK
+namespace {
+// OpenBLAS hands us numjobs jobs laid out jobdata_elsize bytes apart; each job index doubles as the
+// thread slot OpenBLAS uses for its buffers, so it must be unique per job.
+void run_blas_jobs_on_openmp(int /*sync*/, openblas_dojob_callback dojob, int numjobs,
+                             size_t jobdata_elsize, void* jobdata, int dojob_data) {
+    char* base = static_cast<char*>(jobdata);
+    if (omp_in_parallel() || numjobs == 1) {
+        for (int i = 0; i < numjobs; ++i) dojob(i, base + static_cast<size_t>(i) * jobdata_elsize, dojob_data);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(numjobs)
+    for (int i = 0; i < numjobs; ++i) dojob(i, base + static_cast<size_t>(i) * jobdata_elsize, dojob_data);
+}
+}  // namespace
+#endif
+
+void install_blas_threading() {
+#ifdef PYFLUX_OPENBLAS_CALLBACK
+    PYFLUX_BLAS(openblas_set_threads_callback_function)(run_blas_jobs_on_openmp);
+    PYFLUX_BLAS(openblas_set_num_threads)(omp_get_max_threads());
+#endif
+}
+
+const char* blas_info() {
+#ifdef PYFLUX_OPENBLAS_CALLBACK
+    return PYFLUX_BLAS(openblas_get_config)();
+#else
+    return PYFLUX_BLAS_NAME;
+#endif
+}
+
+}  // namespace pyflux::kernels

@@ -1,0 +1,40 @@
+// Shared definitions for the kernels: index type, shapes, and the OpenMP loop helper.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <omp.h>
+
+namespace pyflux::kernels {
+
+using index_t = std::int64_t;
+
+// Most dimensions a kernel handles; the bindings refuse arrays with more.
+constexpr int kMaxDims = 8;
+
+// Below this many elements of work per thread, a parallel region costs more than it saves.
+constexpr index_t kGrain = 16384;
+
+// Runs body(begin, end) over [0, n) split across OpenMP threads, or serially when the work is
+// smaller than two grains or we are already inside a parallel region.
+template <class Body>
+void parallel_for(index_t n, index_t grain, Body&& body) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    const int max_threads = omp_get_max_threads();
+    if (n < 2 * grain || max_threads < 2 || omp_in_parallel()) {
+        body(index_t{0}, n);
+        return;
+    }
+    const index_t chunks = std::min<index_t>(max_threads, n / grain);
+#pragma omp parallel num_threads(static_cast<int>(chunks))
+    {
+        const index_t t = omp_get_thread_num();
+        const index_t nt = omp_get_num_threads();
+        const index_t begin = n * t / nt;
+        const index_t end = n * (t + 1) / nt;
+        if (begin < end) body(begin, end);
+    }
+}
+
+}  // namespace pyflux::kernels

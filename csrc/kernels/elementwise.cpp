@@ -1,0 +1,203 @@
+#include "kernels/elementwise.hpp"
+
+#include <cmath>
+
+#include "kernels/strided.hpp"
+
+namespace pyflux::kernels {
+namespace {
+
+template <int N>
+StridedLayout<N> layout_of(int ndim, const index_t* shape) {
+    StridedLayout<N> layout;
+    layout.ndim = ndim;
+    for (int d = 0; d < ndim; ++d) layout.shape[d] = shape[d];
+    return layout;
+}
+
+// out = f(a, b) with out contiguous; the inner loop is specialised for the common stride patterns
+// so that same-shape and scalar cases vectorise.
+template <class T, class F>
+void map_binary(int ndim, const index_t* shape, const T* a, const index_t* sa, const T* b,
+                const index_t* sb, T* out, F f) {
+    auto layout = layout_of<3>(ndim, shape);
+    contiguous_strides_of(ndim, shape, layout.strides[0].data());
+    for (int d = 0; d < ndim; ++d) {
+        layout.strides[1][d] = sa[d];
+        layout.strides[2][d] = sb[d];
+    }
+    for_each_row(layout, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
+        T* o = out + off[0];
+        const T* pa = a + off[1];
+        const T* pb = b + off[2];
+        if (in[1] == 1 && in[2] == 1) {
+            for (index_t j = 0; j < n; ++j) o[j] = f(pa[j], pb[j]);
+        } else if (in[1] == 1 && in[2] == 0) {
+            const T bv = *pb;
+            for (index_t j = 0; j < n; ++j) o[j] = f(pa[j], bv);
+        } else if (in[1] == 0 && in[2] == 1) {
+            const T av = *pa;
+            for (index_t j = 0; j < n; ++j) o[j] = f(av, pb[j]);
+        } else {
+            for (index_t j = 0; j < n; ++j) o[j] = f(pa[j * in[1]], pb[j * in[2]]);
+        }
+    });
+}
+
+// grad = f(g, a, b, out) where g, out and grad are contiguous and a, b strided.
+template <class T, class F>
+void map_binary_grad(int ndim, const index_t* shape, const T* g, const T* a, const index_t* sa,
+                     const T* b, const index_t* sb, const T* out, T* grad, F f) {
+    auto layout = layout_of<3>(ndim, shape);
+    contiguous_strides_of(ndim, shape, layout.strides[0].data());
+    for (int d = 0; d < ndim; ++d) {
+        layout.strides[1][d] = sa[d];
+        layout.strides[2][d] = sb[d];
+    }
+    for_each_row(layout, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
+        const T* pg = g + off[0];
+        const T* po = out + off[0];
+        T* pd = grad + off[0];
+        const T* pa = a + off[1];
+        const T* pb = b + off[2];
+        for (index_t j = 0; j < n; ++j) pd[j] = f(pg[j], pa[j * in[1]], pb[j * in[2]], po[j]);
+    });
+}
+
+template <class T>
+T power(T a, T b) {
+    return b == T(2) ? a * a : std::pow(a, b);
+}
+
+}  // namespace
+
+template <class T>
+void binary_forward(BinaryOp op, int ndim, const index_t* shape, const T* a, const index_t* sa,
+                    const T* b, const index_t* sb, T* out) {
+    switch (op) {
+        case BinaryOp::add: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x + y; });
+        case BinaryOp::sub: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x - y; });
+        case BinaryOp::mul: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x * y; });
+        case BinaryOp::div: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x / y; });
+        case BinaryOp::pow: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return power(x, y); });
+    }
+}
+
+// The local derivatives:  d(a+b) = (1, 1)   d(a-b) = (1, -1)   d(ab) = (b, a)
+//   d(a/b) = (1/b, -out/b)   d(a^b) = (b a^(b-1), out log a)
+template <class T>
+void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
+                     const index_t* sa, const T* b, const index_t* sb, const T* out, T* grad) {
+    auto run = [&](auto f) { map_binary_grad(ndim, shape, g, a, sa, b, sb, out, grad, f); };
+    const bool da = wrt == 0;
+    switch (op) {
+        case BinaryOp::add:
+            return run([](T gi, T, T, T) { return gi; });
+        case BinaryOp::sub:
+            if (da) return run([](T gi, T, T, T) { return gi; });
+            return run([](T gi, T, T, T) { return -gi; });
+        case BinaryOp::mul:
+            if (da) return run([](T gi, T, T y, T) { return gi * y; });
+            return run([](T gi, T x, T, T) { return gi * x; });
+        case BinaryOp::div:
+            if (da) return run([](T gi, T, T y, T) { return gi / y; });
+            return run([](T gi, T, T y, T o) { return -gi * o / y; });
+        case BinaryOp::pow:
+            if (da) return run([](T gi, T x, T y, T) { return y == T(2) ? gi * T(2) * x : gi * y * std::pow(x, y - T(1)); });
+            return run([](T gi, T x, T, T o) { return gi * o * std::log(x); });
+    }
+}
+
+template <class T>
+void unary_forward(UnaryOp op, index_t n, const T* x, T* out) {
+    parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+        switch (op) {
+            case UnaryOp::neg: for (index_t i = begin; i < end; ++i) out[i] = -x[i]; break;
+            case UnaryOp::exp: for (index_t i = begin; i < end; ++i) out[i] = std::exp(x[i]); break;
+            case UnaryOp::log: for (index_t i = begin; i < end; ++i) out[i] = std::log(x[i]); break;
+        }
+    });
+}
+
+// d(-x) = -1, d(exp x) = out, d(log x) = 1/x.
+template <class T>
+void unary_backward(UnaryOp op, index_t n, const T* g, const T* x, const T* out, T* grad) {
+    parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+        switch (op) {
+            case UnaryOp::neg: for (index_t i = begin; i < end; ++i) grad[i] = -g[i]; break;
+            case UnaryOp::exp: for (index_t i = begin; i < end; ++i) grad[i] = g[i] * out[i]; break;
+            case UnaryOp::log: for (index_t i = begin; i < end; ++i) grad[i] = g[i] / x[i]; break;
+        }
+    });
+}
+
+template <class T>
+void sum_to(int ndim, const index_t* shape, const T* g, const index_t* target_strides,
+            index_t target_size, T* target) {
+    fill(target_size, T(0), target);
+    auto layout = layout_of<2>(ndim, shape);
+    contiguous_strides_of(ndim, shape, layout.strides[0].data());
+    for (int d = 0; d < ndim; ++d) layout.strides[1][d] = target_strides[d];
+    // Serial: rows accumulate into shared target elements.
+    for_each_row<2, false>(layout, [&](const std::array<index_t, 2>& off, index_t n, const std::array<index_t, 2>& in) {
+        const T* pg = g + off[0];
+        T* pt = target + off[1];
+        if (in[1] == 0) {
+            T acc = 0;
+            for (index_t j = 0; j < n; ++j) acc += pg[j];
+            *pt += acc;
+        } else {
+            for (index_t j = 0; j < n; ++j) pt[j * in[1]] += pg[j];
+        }
+    });
+}
+
+template <class T>
+void strided_copy(int ndim, const index_t* shape, const T* src, const index_t* ss, T* dst, const index_t* sd) {
+    auto layout = layout_of<2>(ndim, shape);
+    for (int d = 0; d < ndim; ++d) {
+        layout.strides[0][d] = sd[d];
+        layout.strides[1][d] = ss[d];
+    }
+    for_each_row(layout, [&](const std::array<index_t, 2>& off, index_t n, const std::array<index_t, 2>& in) {
+        T* pd = dst + off[0];
+        const T* ps = src + off[1];
+        if (in[0] == 1 && in[1] == 1) {
+            for (index_t j = 0; j < n; ++j) pd[j] = ps[j];
+        } else {
+            for (index_t j = 0; j < n; ++j) pd[j * in[0]] = ps[j * in[1]];
+        }
+    });
+}
+
+template <class From, class To>
+void convert(index_t n, const From* src, To* dst) {
+    parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+        for (index_t i = begin; i < end; ++i) dst[i] = static_cast<To>(src[i]);
+    });
+}
+
+template <class T>
+void fill(index_t n, T value, T* dst) {
+    parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+        for (index_t i = begin; i < end; ++i) dst[i] = value;
+    });
+}
+
+#define PYFLUX_INSTANTIATE(T)                                                                      \
+    template void binary_forward<T>(BinaryOp, int, const index_t*, const T*, const index_t*,       \
+                                    const T*, const index_t*, T*);                                 \
+    template void binary_backward<T>(BinaryOp, int, int, const index_t*, const T*, const T*,       \
+                                     const index_t*, const T*, const index_t*, const T*, T*);      \
+    template void unary_forward<T>(UnaryOp, index_t, const T*, T*);                                \
+    template void unary_backward<T>(UnaryOp, index_t, const T*, const T*, const T*, T*);           \
+    template void sum_to<T>(int, const index_t*, const T*, const index_t*, index_t, T*);          \
+    template void strided_copy<T>(int, const index_t*, const T*, const index_t*, T*, const index_t*); \
+    template void fill<T>(index_t, T, T*);
+PYFLUX_INSTANTIATE(float)
+PYFLUX_INSTANTIATE(double)
+#undef PYFLUX_INSTANTIATE
+template void convert<float, double>(index_t, const float*, double*);
+template void convert<double, float>(index_t, const double*, float*);
+
+}  // namespace pyflux::kernels

@@ -1,0 +1,52 @@
+// Elementwise arithmetic with numpy broadcasting, each forward beside its backward, and the
+// reduction that broadcasting needs in backward ("sum in reverse").
+#pragma once
+
+#include "kernels/common.hpp"
+
+namespace pyflux::kernels {
+
+enum class BinaryOp { add, sub, mul, div, pow };
+enum class UnaryOp { neg, exp, log };
+
+/// out[i] = a[i] op b[i] over `shape`; a and b are strided (stride 0 where broadcast), out is
+/// contiguous.
+template <class T>
+void binary_forward(BinaryOp op, int ndim, const index_t* shape, const T* a, const index_t* a_strides,
+                    const T* b, const index_t* b_strides, T* out);
+
+/// grad[i] = g[i] * d(a op b)/d(input `wrt`) at i, where wrt is 0 for a and 1 for b; g, out (the
+/// forward result) and grad are contiguous with `shape`.
+template <class T>
+void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
+                     const index_t* a_strides, const T* b, const index_t* b_strides, const T* out,
+                     T* grad);
+
+/// out = op(x), contiguous, n elements.
+template <class T>
+void unary_forward(UnaryOp op, index_t n, const T* x, T* out);
+
+/// grad = g * op'(x), using the saved output where the derivative allows (exp).
+template <class T>
+void unary_backward(UnaryOp op, index_t n, const T* g, const T* x, const T* out, T* grad);
+
+/// target = sum of the contiguous array g (with `shape`) over the dimensions where target_strides
+/// is 0; target has target_size contiguous elements and is overwritten.
+template <class T>
+void sum_to(int ndim, const index_t* shape, const T* g, const index_t* target_strides,
+            index_t target_size, T* target);
+
+/// dst = src elementwise over `shape`, both strided.
+template <class T>
+void strided_copy(int ndim, const index_t* shape, const T* src, const index_t* src_strides, T* dst,
+                  const index_t* dst_strides);
+
+/// dst = src converted between float and double, contiguous.
+template <class From, class To>
+void convert(index_t n, const From* src, To* dst);
+
+/// dst[i] = value.
+template <class T>
+void fill(index_t n, T value, T* dst);
+
+}  // namespace pyflux::kernels

@@ -1,0 +1,57 @@
+#include "kernels/reduce.hpp"
+
+#include <vector>
+
+namespace pyflux::kernels {
+
+template <class T>
+void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T* out) {
+    if (outer * inner == 1) {
+        // One result: per-thread partial sums in double, added in thread order.
+        const int slots = omp_get_max_threads();
+        std::vector<double> partial(static_cast<size_t>(slots), 0.0);
+        parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+            double acc = 0;
+            for (index_t k = begin; k < end; ++k) acc += x[k];
+            partial[static_cast<size_t>(omp_get_thread_num())] = acc;
+        });
+        double total = 0;
+        for (double p : partial) total += p;
+        out[0] = static_cast<T>(total * static_cast<double>(scale));
+        return;
+    }
+    const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(n * inner, 1));
+    parallel_for(outer, grain, [&](index_t begin, index_t end) {
+        for (index_t o = begin; o < end; ++o) {
+            T* row = out + o * inner;
+            const T* block = x + o * n * inner;
+            if (inner == 1) {
+                double acc = 0;
+                for (index_t k = 0; k < n; ++k) acc += block[k];
+                row[0] = static_cast<T>(acc * static_cast<double>(scale));
+                continue;
+            }
+            for (index_t i = 0; i < inner; ++i) row[i] = T(0);
+            for (index_t k = 0; k < n; ++k)
+                for (index_t i = 0; i < inner; ++i) row[i] += block[k * inner + i];
+            for (index_t i = 0; i < inner; ++i) row[i] *= scale;
+        }
+    });
+}
+
+template <class T>
+void reduce_sum_backward(index_t outer, index_t n, index_t inner, const T* g, T scale, T* gx) {
+    const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(n * inner, 1));
+    parallel_for(outer, grain, [&](index_t begin, index_t end) {
+        for (index_t o = begin; o < end; ++o)
+            for (index_t k = 0; k < n; ++k)
+                for (index_t i = 0; i < inner; ++i) gx[(o * n + k) * inner + i] = scale * g[o * inner + i];
+    });
+}
+
+template void reduce_sum<float>(index_t, index_t, index_t, const float*, float, float*);
+template void reduce_sum<double>(index_t, index_t, index_t, const double*, double, double*);
+template void reduce_sum_backward<float>(index_t, index_t, index_t, const float*, float, float*);
+template void reduce_sum_backward<double>(index_t, index_t, index_t, const double*, double, double*);
+
+}  // namespace pyflux::kernels
