@@ -16,24 +16,45 @@ void Tape::accumulate(std::int64_t id, Tensor grad) {
 std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>& wrt) {
     if (swept_) throw std::runtime_error("gradient: this tape has already been swept");
     swept_ = true;
-    if (!owns(loss)) return std::vector<Tensor>(wrt.size());
+    if (!owns(loss)) {
+        nodes_.clear();
+        grads_.clear();
+        watched_.clear();
+        return std::vector<Tensor>(wrt.size());
+    }
     if (loss->size() != 1)
         throw std::invalid_argument("gradient: the function must return a scalar, got an array of shape " +
                                     loss->shape.str());
     PauseRecording pause;
+    // Values whose gradient is asked for keep it in their slot when their rule consumes it.
+    std::vector<bool> wanted(grads_.size(), false);
+    for (const Tensor& t : wrt)
+        if (owns(t)) wanted[static_cast<std::size_t>(t->value_id)] = true;
     grads_[static_cast<std::size_t>(loss->value_id)] = full(loss->dtype, loss->shape, 1.0);
     // Nodes were recorded in execution order, so popping them runs every rule after all the
     // rules of the values that consumed its output: an explicit stack, no recursion.
     while (!nodes_.empty()) {
         std::unique_ptr<Node> node = std::move(nodes_.back());
         nodes_.pop_back();
-        Tensor g = std::move(grads_[static_cast<std::size_t>(node->output_id)]);
+        Tensor& slot = grads_[static_cast<std::size_t>(node->output_id)];
+        Tensor g = wanted[static_cast<std::size_t>(node->output_id)] ? slot : std::move(slot);
         if (g) node->backward(g, *this);
     }
     std::vector<Tensor> result;
     result.reserve(wrt.size());
-    for (const Tensor& t : wrt) result.push_back(owns(t) ? grads_[static_cast<std::size_t>(t->value_id)] : Tensor{});
+    for (const Tensor& t : wrt) {
+        Tensor g = owns(t) ? grads_[static_cast<std::size_t>(t->value_id)] : Tensor{};
+        // Rules pass gradients through unchanged where they can (d(a+b) = (1, 1)), so two results
+        // may be one tensor; each caller gets its own so that changing one cannot change another.
+        for (const Tensor& earlier : result)
+            if (g && earlier && earlier->storage == g->storage) {
+                g = contiguous_copy(g);
+                break;
+            }
+        result.push_back(std::move(g));
+    }
     grads_.clear();
+    watched_.clear();
     return result;
 }
 

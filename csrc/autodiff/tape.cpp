@@ -34,11 +34,14 @@ std::int64_t Tape::new_value(const Tensor& t) {
 }
 
 void Tape::watch(const Tensor& t) {
-    if (!owns(t)) new_value(t);
+    if (owns(t)) return;
+    new_value(t);
+    watched_.push_back(t);
 }
 
 void Tape::record(std::unique_ptr<Node> node, const Tensor& out) {
     node->output_id = new_value(out);
+    work_ += out->size();
     nodes_.push_back(std::move(node));
 }
 

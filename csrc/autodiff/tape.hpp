@@ -40,6 +40,8 @@ public:
 
     /// Marks t as a leaf whose gradient is wanted.
     void watch(const Tensor& t);
+    /// The leaves watched so far, in order.
+    const std::vector<Tensor>& watched() const { return watched_; }
     /// Whether t is a value of this tape (a watched leaf or the result of a recorded op).
     bool owns(const Tensor& t) const { return t && t->tape_generation == generation_ && t->value_id >= 0; }
 
@@ -54,6 +56,8 @@ public:
     std::vector<Tensor> backward(const Tensor& loss, const std::vector<Tensor>& wrt);
 
     std::size_t recorded() const { return nodes_.size(); }
+    /// Elements produced by the recorded ops: a measure of the work the sweep will do.
+    index_t work() const { return work_; }
 
 private:
     std::int64_t new_value(const Tensor& t);
@@ -62,6 +66,8 @@ private:
     std::int64_t next_id_ = 0;
     std::vector<std::unique_ptr<Node>> nodes_;
     std::vector<Tensor> grads_;
+    std::vector<Tensor> watched_;
+    index_t work_ = 0;
     bool swept_ = false;
 };
 

@@ -9,6 +9,10 @@
 
 namespace pyflux::autodiff {
 
+namespace {
+constexpr std::size_t kSmallAllocation = 4096;
+}  // namespace
+
 std::string Shape::str() const {
     std::string s = "(";
     for (int d = 0; d < ndim; ++d) {
@@ -45,11 +49,15 @@ Tensor empty(DType dtype, const Shape& shape) {
     t->dtype = dtype;
     t->shape = shape;
     t->strides = contiguous_strides(shape);
-    // Round up to the alignment, and allocate at least one block so data is never null.
+    // Large buffers are 64-byte aligned for vector loads; small ones take plain malloc, which is
+    // several times cheaper and matters when a training step is made of tiny arrays.
     std::size_t bytes = static_cast<std::size_t>(shape.size()) * itemsize(dtype);
-    bytes = (bytes + 63) / 64 * 64;
-    if (bytes == 0) bytes = 64;
-    void* p = std::aligned_alloc(64, bytes);
+    void* p = nullptr;
+    if (bytes <= kSmallAllocation) {
+        p = std::malloc(bytes == 0 ? 1 : bytes);
+    } else {
+        p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    }
     if (!p) throw std::bad_alloc();
     t->storage = std::shared_ptr<void>(p, std::free);
     t->data = p;
@@ -82,8 +90,9 @@ Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, index_t
     return wrap(t->dtype, shape, strides, base, t->storage);
 }
 
-Tensor contiguous(const Tensor& t) {
-    if (t->is_contiguous()) return t;
+Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : contiguous_copy(t); }
+
+Tensor contiguous_copy(const Tensor& t) {
     Tensor out = empty(t->dtype, t->shape);
     dispatch(t->dtype, [&](auto tag) {
         using T = decltype(tag);

@@ -56,6 +56,10 @@ public:
     std::uint64_t tape_generation = 0;
     std::int64_t value_id = -1;
 
+    // Borrowed back-reference to the object that represents this tensor in a host language, so
+    // that handing the same tensor out twice gives the same object. Owned by the bindings.
+    void* host_object = nullptr;
+
     index_t size() const { return shape.size(); }
     bool is_contiguous() const;
     template <class T>
@@ -77,6 +81,9 @@ Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, index_t
 
 /// t itself when contiguous, else a contiguous copy (no tape involvement).
 Tensor contiguous(const Tensor& t);
+
+/// A contiguous copy with its own storage, always (no tape involvement).
+Tensor contiguous_copy(const Tensor& t);
 
 /// A contiguous copy converted to dtype (no tape involvement).
 Tensor converted(const Tensor& t, DType dtype);

@@ -18,19 +18,8 @@ std::shared_ptr<void> keep_alive(const py::array& arr) {
     });
 }
 
-std::optional<DType> float_dtype(const py::dtype& dt) {
-    if (dt.is(py::dtype::of<float>()) || dt.equal(py::dtype::of<float>())) return DType::f32;
-    if (dt.is(py::dtype::of<double>()) || dt.equal(py::dtype::of<double>())) return DType::f64;
-    return std::nullopt;
-}
-
-bool usable_layout(const py::array& arr) {
-    const auto item = arr.itemsize();
-    if (reinterpret_cast<std::uintptr_t>(arr.data()) % static_cast<std::uintptr_t>(item) != 0) return false;
-    for (py::ssize_t d = 0; d < arr.ndim(); ++d)
-        if (arr.strides(d) % item != 0) return false;
-    return true;
-}
+// Arrays up to this size are copied rather than borrowed.
+constexpr autodiff::index_t kCopyBytes = 512;
 
 }  // namespace
 
@@ -39,27 +28,43 @@ py::dtype numpy_dtype(DType dtype) {
 }
 
 Tensor tensor_from_array(const py::array& arr_in, std::optional<DType> want, const char* op) {
-    py::array arr = arr_in;
-    if (arr.ndim() > autodiff::kMaxDims)
+    // Read numpy's array struct directly: this runs for every constant operand of every op.
+    auto* proxy = py::detail::array_proxy(arr_in.ptr());
+    auto* descr = py::detail::array_descriptor_proxy(proxy->descr);
+    if (proxy->nd > autodiff::kMaxDims)
         throw py::value_error(std::string(op) + ": arrays of at most " + std::to_string(autodiff::kMaxDims) +
-                              " dimensions are supported, got " + std::to_string(arr.ndim()));
-    const char kind = arr.dtype().kind();
+                              " dimensions are supported, got " + std::to_string(proxy->nd));
+    const char kind = descr->kind;
     if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
         throw py::type_error(std::string(op) + ": expected a real numeric array, got dtype " +
-                             std::string(py::str(arr.dtype())));
-    std::optional<DType> have = float_dtype(arr.dtype());
-    const DType target = want ? *want : have ? *have : DType::f64;
-    if (have != target || !usable_layout(arr)) {
-        arr = arr.attr("astype")(numpy_dtype(target), py::arg("copy") = true);
+                             std::string(py::str(arr_in.dtype())));
+    std::optional<DType> have;
+    if (descr->byteorder != '>') {
+        if (descr->type_num == py::detail::npy_api::NPY_FLOAT_) have = DType::f32;
+        else if (descr->type_num == py::detail::npy_api::NPY_DOUBLE_) have = DType::f64;
     }
+    const DType target = want ? *want : have ? *have : DType::f64;
+    const auto item = static_cast<py::ssize_t>(autodiff::itemsize(target));
+    bool usable = have == target && reinterpret_cast<std::uintptr_t>(proxy->data) % static_cast<std::uintptr_t>(item) == 0;
     autodiff::Shape shape;
     autodiff::Strides strides{};
-    shape.ndim = static_cast<int>(arr.ndim());
+    shape.ndim = proxy->nd;
     for (int d = 0; d < shape.ndim; ++d) {
-        shape.dims[d] = arr.shape(d);
-        strides[d] = arr.strides(d) / static_cast<py::ssize_t>(autodiff::itemsize(target));
+        shape.dims[d] = proxy->dimensions[d];
+        strides[d] = proxy->strides[d] / item;
+        usable = usable && proxy->strides[d] % item == 0;
     }
-    return autodiff::wrap(target, shape, strides, const_cast<void*>(arr.data()), keep_alive(arr));
+    if (!usable) {
+        py::array converted = arr_in.attr("astype")(numpy_dtype(target), py::arg("copy") = true);
+        return tensor_from_array(converted, target, op);
+    }
+    Tensor view = autodiff::wrap(target, shape, strides, proxy->data, nullptr);
+    if (shape.size() * item <= kCopyBytes) {
+        // Copying a small array is cheaper than keeping it alive (and releasing it under the GIL).
+        return autodiff::contiguous_copy(view);
+    }
+    view->storage = keep_alive(arr_in);
+    return view;
 }
 
 Tensor tensor_from_object(py::handle obj, std::optional<DType> want, const char* op) {
@@ -103,9 +108,5 @@ py::object to_numpy_result(const Tensor& t) {
 
 std::string type_name(py::handle obj) { return py::str(py::type::handle_of(obj).attr("__name__")); }
 
-Tensor as_tensor(py::handle obj) {
-    if (!py::isinstance<TensorImpl>(obj)) return nullptr;
-    return obj.cast<Tensor>();
-}
 
 }  // namespace pyflux::bindings

@@ -10,6 +10,7 @@
 #include <pybind11/stl.h>
 
 #include "autodiff/tensor.hpp"
+#include "bindings/tensor_object.hpp"
 
 namespace pyflux::bindings {
 
@@ -38,7 +39,7 @@ py::object to_numpy_result(const Tensor& t);
 std::string type_name(py::handle obj);
 
 /// The Tensor behind a Python object, or null if it is not one.
-Tensor as_tensor(py::handle obj);
+inline Tensor as_tensor(py::handle obj) { return is_tensor(obj.ptr()) ? tensor_of(obj.ptr()) : Tensor{}; }
 
 /// Releases the GIL for work on at least this many elements; below it, releasing costs more than
 /// the kernel.

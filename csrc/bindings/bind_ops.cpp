@@ -1,108 +1,151 @@
-// The ops as module functions: each takes Tensors, numpy arrays or Python numbers.
+// The ops as module functions: each takes Tensors, numpy arrays or Python numbers. The ones a
+// training step calls are CPython METH_FASTCALL functions; the rest are bound with pybind11.
 #include <string>
 
 #include "bindings/dispatch.hpp"
+#include "bindings/python_api.hpp"
 
 namespace pyflux::bindings {
 namespace {
 
 using autodiff::Activation;
 
-Tensor optional_tensor(py::handle obj, DType dtype, const char* op) {
-    if (obj.is_none()) return nullptr;
-    if (Tensor t = as_tensor(obj)) return t;
-    return tensor_from_object(obj, dtype, op);
-}
-
-py::object call_dense(py::handle W_obj, py::handle b_obj, py::handle x_obj, int act) {
-    if (act < 0 || act > static_cast<int>(Activation::tanh))
-        throw py::value_error("dense: unknown activation code " + std::to_string(act));
-    Tensor W = unary_operand(W_obj, "dense");
-    Tensor b = optional_tensor(b_obj, W->dtype, "dense");
-    Tensor x = as_tensor(x_obj);
-    if (!x) x = tensor_from_object(x_obj, W->dtype, "dense");
-    else if (x->dtype != W->dtype) x = autodiff::cast(x, W->dtype);
-    Tensor out;
-    {
-        const autodiff::index_t n = x->shape.ndim == 2 ? x->shape[1] : 1;
-        MaybeReleaseGil gil(W->size() * n >= kReleaseGilElements);
-        out = autodiff::dense(W, b, x, static_cast<Activation>(act));
-    }
-    return wrap_result(out);
-}
-
 template <Activation act>
 Tensor activation_op(const Tensor& x) {
     return autodiff::activation(x, act);
 }
 
-py::object reduce_op(Tensor (*fn)(const Tensor&, std::optional<int>), py::handle x, py::handle axis, const char* op) {
-    Tensor t = unary_operand(x, op);
-    const std::optional<int> ax = axis_arg(axis);
-    Tensor out;
-    {
-        MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
-        out = fn(t, ax);
-    }
-    return wrap_result(out);
+const char* op_name(UnaryFn fn) {
+    if (fn == autodiff::neg) return "neg";
+    if (fn == autodiff::exp) return "exp";
+    if (fn == autodiff::log) return "log";
+    if (fn == activation_op<Activation::identity>) return "identity";
+    if (fn == activation_op<Activation::relu>) return "relu";
+    if (fn == activation_op<Activation::sigmoid>) return "sigmoid";
+    return "tanh";
 }
+
+const char* op_name(BinaryFn fn) {
+    if (fn == autodiff::add) return "add";
+    if (fn == autodiff::sub) return "sub";
+    if (fn == autodiff::mul) return "mul";
+    if (fn == autodiff::div) return "div";
+    if (fn == autodiff::pow) return "pow";
+    return "matmul";
+}
+
+template <UnaryFn fn>
+PyObject* unary_entry(PyObject*, PyObject* x) {
+    return guarded([&] { return call_unary(fn, x, op_name(fn)).release().ptr(); });
+}
+
+template <BinaryFn fn>
+PyObject* binary_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)", op_name(fn), nargs);
+        return nullptr;
+    }
+    return guarded([&] { return call_binary(fn, args[0], args[1], op_name(fn)).release().ptr(); });
+}
+
+template <Tensor (*fn)(const Tensor&, std::optional<int>)>
+PyObject* reduce_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    const char* name = fn == autodiff::sum ? "sum" : "mean";
+    static const char* const names[] = {"x", "axis"};
+    PyObject* parsed[2] = {nullptr, nullptr};
+    if (!parse_arguments(name, args, nargs, kwnames, names, 2, 1, parsed)) return nullptr;
+    return guarded([&] {
+        Tensor t = unary_operand(parsed[0], name);
+        const std::optional<int> axis = parsed[1] ? axis_arg(parsed[1]) : std::nullopt;
+        Tensor out;
+        {
+            MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
+            out = fn(t, axis);
+        }
+        return wrap_result(out).release().ptr();
+    });
+}
+
+// A Tensor or array-like in the layer's dtype: a Tensor of another dtype goes through the cast op.
+Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
+    Tensor t = as_tensor(obj);
+    if (!t) return tensor_from_object(obj, dtype, op);
+    return t->dtype == dtype ? t : autodiff::cast(t, dtype);
+}
+
+PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static const char* const names[] = {"W", "b", "x", "activation"};
+    PyObject* parsed[4] = {nullptr, nullptr, nullptr, nullptr};
+    if (!parse_arguments("dense", args, nargs, kwnames, names, 4, 4, parsed)) return nullptr;
+    return guarded([&] {
+        const long act = PyLong_AsLong(parsed[3]);
+        if (act < 0 || act > static_cast<long>(Activation::tanh)) {
+            if (PyErr_Occurred()) throw py::error_already_set();
+            throw py::value_error("dense: unknown activation code " + std::to_string(act));
+        }
+        Tensor W = unary_operand(parsed[0], "dense");
+        Tensor b = parsed[1] == Py_None ? Tensor{} : in_dtype(parsed[1], W->dtype, "dense");
+        Tensor x = in_dtype(parsed[2], W->dtype, "dense");
+        Tensor out;
+        {
+            const autodiff::index_t n = x->shape.ndim == 2 ? x->shape[1] : 1;
+            MaybeReleaseGil gil(W->size() * n >= kReleaseGilElements);
+            out = autodiff::dense(W, b, x, static_cast<Activation>(act));
+        }
+        return wrap_result(out).release().ptr();
+    });
+}
+
+#define PYFLUX_FASTCALL(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f))
+
+PyMethodDef fast_functions[] = {
+    {"add", PYFLUX_FASTCALL(binary_entry<autodiff::add>), METH_FASTCALL, "add(a, b): a + b with numpy broadcasting."},
+    {"sub", PYFLUX_FASTCALL(binary_entry<autodiff::sub>), METH_FASTCALL, "sub(a, b): a - b with numpy broadcasting."},
+    {"mul", PYFLUX_FASTCALL(binary_entry<autodiff::mul>), METH_FASTCALL, "mul(a, b): a * b with numpy broadcasting."},
+    {"div", PYFLUX_FASTCALL(binary_entry<autodiff::div>), METH_FASTCALL, "div(a, b): a / b with numpy broadcasting."},
+    {"pow", PYFLUX_FASTCALL(binary_entry<autodiff::pow>), METH_FASTCALL, "pow(a, b): a ** b with numpy broadcasting."},
+    {"matmul", PYFLUX_FASTCALL(binary_entry<autodiff::matmul>), METH_FASTCALL,
+     "matmul(a, b): a @ b for 1-D and 2-D operands."},
+    {"neg", unary_entry<autodiff::neg>, METH_O, "neg(x): -x."},
+    {"exp", unary_entry<autodiff::exp>, METH_O, "exp(x): e to the power x, elementwise."},
+    {"log", unary_entry<autodiff::log>, METH_O, "log(x): the natural logarithm, elementwise."},
+    {"identity", unary_entry<activation_op<Activation::identity>>, METH_O, "identity(x) = x."},
+    {"relu", unary_entry<activation_op<Activation::relu>>, METH_O, "relu(x) = max(x, 0), with relu'(0) = 0."},
+    {"sigmoid", unary_entry<activation_op<Activation::sigmoid>>, METH_O, "sigmoid(x) = 1 / (1 + exp(-x))."},
+    {"tanh", unary_entry<activation_op<Activation::tanh>>, METH_O, "tanh(x)."},
+    {"sum", PYFLUX_FASTCALL(reduce_entry<autodiff::sum>), METH_FASTCALL | METH_KEYWORDS,
+     "sum(x, axis=None): the sum of all elements, or along one axis (which is removed)."},
+    {"mean", PYFLUX_FASTCALL(reduce_entry<autodiff::mean>), METH_FASTCALL | METH_KEYWORDS,
+     "mean(x, axis=None): the mean of all elements, or along one axis (which is removed)."},
+    {"dense", PYFLUX_FASTCALL(dense_entry), METH_FASTCALL | METH_KEYWORDS,
+     "dense(W, b, x, activation): act(W @ x + b) fused; W (out, in), b (out,) or None, x (in,) or (in, N).\n"
+     "Activation codes: 0 identity, 1 relu, 2 sigmoid, 3 tanh."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+#undef PYFLUX_FASTCALL
 
 }  // namespace
 
 void bind_ops(py::module_& m) {
-    m.def("add", [](py::handle a, py::handle b) { return call_binary(autodiff::add, a, b, "add"); },
-          "a + b with numpy broadcasting.");
-    m.def("sub", [](py::handle a, py::handle b) { return call_binary(autodiff::sub, a, b, "sub"); },
-          "a - b with numpy broadcasting.");
-    m.def("mul", [](py::handle a, py::handle b) { return call_binary(autodiff::mul, a, b, "mul"); },
-          "a * b with numpy broadcasting.");
-    m.def("div", [](py::handle a, py::handle b) { return call_binary(autodiff::div, a, b, "div"); },
-          "a / b with numpy broadcasting.");
-    m.def("pow", [](py::handle a, py::handle b) { return call_binary(autodiff::pow, a, b, "pow"); },
-          "a ** b with numpy broadcasting.");
-    m.def("matmul", [](py::handle a, py::handle b) {
-        auto [ta, tb] = binary_operands(a, b, "matmul");
-        Tensor out;
-        {
-            MaybeReleaseGil gil(ta->size() * (tb->shape.ndim == 2 ? tb->shape[1] : 1) >= kReleaseGilElements);
-            out = autodiff::matmul(ta, tb);
-        }
-        return wrap_result(out);
-    }, "a @ b for 1-D and 2-D operands.");
-    m.def("neg", [](py::handle x) { return call_unary(autodiff::neg, x, "neg"); }, "-x.");
-    m.def("exp", [](py::handle x) { return call_unary(autodiff::exp, x, "exp"); }, "exp(x) elementwise.");
-    m.def("log", [](py::handle x) { return call_unary(autodiff::log, x, "log"); }, "log(x) elementwise.");
+    if (PyModule_AddFunctions(m.ptr(), fast_functions) < 0) throw py::error_already_set();
     m.def("cast", [](py::handle x, py::object dtype) {
         const py::dtype dt = py::dtype::from_args(dtype);
         if (!dt.equal(py::dtype::of<float>()) && !dt.equal(py::dtype::of<double>()))
             throw py::type_error("cast: dtype must be float32 or float64, got " + std::string(py::str(dt)));
         const DType target = dt.equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
         return wrap_result(autodiff::cast(unary_operand(x, "cast"), target));
-    }, "x converted to float32 or float64; the gradient comes back in x's dtype.");
-    m.def("identity", [](py::handle x) { return call_unary(activation_op<Activation::identity>, x, "identity"); },
-          "identity(x) = x.");
-    m.def("relu", [](py::handle x) { return call_unary(activation_op<Activation::relu>, x, "relu"); },
-          "relu(x) = max(x, 0); relu'(0) = 0.");
-    m.def("sigmoid", [](py::handle x) { return call_unary(activation_op<Activation::sigmoid>, x, "sigmoid"); },
-          "sigmoid(x) = 1 / (1 + exp(-x)).");
-    m.def("tanh", [](py::handle x) { return call_unary(activation_op<Activation::tanh>, x, "tanh"); },
-          "tanh(x).");
-    m.def("dense", &call_dense, py::arg("W"), py::arg("b"), py::arg("x"), py::arg("activation"),
-          "act(W @ x + b) fused; activation codes: 0 identity, 1 relu, 2 sigmoid, 3 tanh; b may be None.");
-    m.def("sum", [](py::handle x, py::handle axis) { return reduce_op(autodiff::sum, x, axis, "sum"); },
-          py::arg("x"), py::arg("axis") = py::none(), "Sum over all elements or one axis.");
-    m.def("mean", [](py::handle x, py::handle axis) { return reduce_op(autodiff::mean, x, axis, "mean"); },
-          py::arg("x"), py::arg("axis") = py::none(), "Mean over all elements or one axis.");
+    }, "cast(x, dtype): x converted to float32 or float64; the gradient comes back in x's dtype.");
     m.def("index", [](py::handle x, py::handle key) {
         Tensor t = unary_operand(x, "index");
         return wrap_result(autodiff::index(t, index_spec(key, t->shape)));
-    }, "x[key] for integer, slice and Ellipsis keys.");
+    }, "index(x, key): x[key] for integer, slice and Ellipsis keys.");
     m.def("transpose", [](py::handle x) { return wrap_result(autodiff::transpose(unary_operand(x, "transpose"))); },
-          "x with its axes reversed (numpy's x.T).");
+          "transpose(x): x with its axes reversed (numpy's x.T).");
     m.def("reshape", [](py::handle x, py::handle shape) {
         Tensor t = unary_operand(x, "reshape");
         return wrap_result(autodiff::reshape(t, shape_arg(shape, t->size(), "reshape")));
-    }, "x with a new shape of the same size (one dimension may be -1).");
+    }, "reshape(x, shape): x with a new shape of the same size (one dimension may be -1).");
     m.def("op_names", &autodiff::op_names, "The names of every differentiable op.");
 }
 

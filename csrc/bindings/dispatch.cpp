@@ -7,7 +7,7 @@
 namespace pyflux::bindings {
 
 py::object wrap_result(const Tensor& t) {
-    if (autodiff::traced(t)) return py::cast(t);
+    if (autodiff::traced(t)) return py::reinterpret_steal<py::object>(tensor_object(t));
     return to_numpy_result(t);
 }
 
@@ -103,8 +103,8 @@ std::vector<autodiff::AxisIndex> index_spec(py::handle key_in, const autodiff::S
             if (!py::reinterpret_borrow<py::slice>(item).compute(shape[d], &start, &stop, &step, &count))
                 throw py::error_already_set();
             spec.push_back({start, step, count, true});
-        } else if (PyLong_Check(item.ptr()) || (!PyBool_Check(item.ptr()) && !py::isinstance<py::array>(item) &&
-                                                py::hasattr(item, "__index__"))) {
+        } else if (!PyBool_Check(item.ptr()) && (PyLong_Check(item.ptr()) || (!py::isinstance<py::array>(item) &&
+                                                                               py::hasattr(item, "__index__")))) {
             autodiff::index_t i = py::cast<autodiff::index_t>(item.attr("__index__")());
             if (i < -shape[d] || i >= shape[d])
                 throw py::index_error("index " + std::to_string(i) + " is out of bounds for axis " + std::to_string(d) +

@@ -103,8 +103,12 @@ void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const
             if (da) return run([](T gi, T, T y, T) { return gi / y; });
             return run([](T gi, T, T y, T o) { return -gi * o / y; });
         case BinaryOp::pow:
-            if (da) return run([](T gi, T x, T y, T) { return y == T(2) ? gi * T(2) * x : gi * y * std::pow(x, y - T(1)); });
-            return run([](T gi, T x, T, T o) { return gi * o * std::log(x); });
+            // At a = 0 the limits are finite where the products below would give 0 * inf.
+            if (da) return run([](T gi, T x, T y, T) {
+                if (y == T(2)) return gi * T(2) * x;
+                return y == T(0) ? T(0) : gi * y * std::pow(x, y - T(1));
+            });
+            return run([](T gi, T x, T, T o) { return o == T(0) ? T(0) : gi * o * std::log(x); });
     }
 }
 

@@ -1,0 +1,297 @@
+#include "bindings/tensor_object.hpp"
+
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "autodiff/tape.hpp"
+#include "bindings/dispatch.hpp"
+#include "bindings/python_api.hpp"
+#include "kernels/elementwise.hpp"
+
+namespace pyflux::bindings {
+namespace {
+
+const Tensor& self_tensor(PyObject* self) { return tensor_of(self); }
+
+// An owned, contiguous copy of `data`: float32 and float64 arrays keep their dtype; anything else
+// becomes `dtype`, default float32 (Flux's default element type).
+Tensor make_owned(py::handle data, py::handle dtype) {
+    std::optional<DType> want;
+    if (!dtype.is_none()) {
+        const py::dtype dt = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype));
+        if (dt.equal(py::dtype::of<float>())) want = DType::f32;
+        else if (dt.equal(py::dtype::of<double>())) want = DType::f64;
+        else throw py::type_error("Tensor: dtype must be float32 or float64, got " + std::string(py::str(dt)));
+    }
+    py::object source = py::reinterpret_borrow<py::object>(data);
+    if (is_tensor(data.ptr())) source = to_numpy(tensor_of(data.ptr()));
+    const bool is_array = py::isinstance<py::array>(source);
+    py::array arr = py::module_::import("numpy").attr("asarray")(source);
+    if (!want) want = is_array && arr.dtype().equal(py::dtype::of<double>()) ? DType::f64 : DType::f32;
+    Tensor src = tensor_from_array(arr, want, "Tensor");
+    Tensor owned = autodiff::empty(src->dtype, src->shape);
+    dispatch(src->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::strided_copy<T>(src->shape.ndim, src->shape.dims.data(), src->ptr<T>(), src->strides.data(),
+                                 owned->ptr<T>(), owned->strides.data());
+    });
+    return owned;
+}
+
+double scalar_value(const Tensor& t) {
+    if (t->size() != 1)
+        throw py::type_error("only single-element arrays can be converted to Python scalars, got shape " +
+                             t->shape.str());
+    return t->dtype == DType::f32 ? static_cast<double>(*t->ptr<float>()) : *t->ptr<double>();
+}
+
+// Inside gradient a traced value must stay a Tensor: turning it into numpy would silently cut the
+// gradient.
+void refuse_if_traced(const Tensor& t) {
+    if (autodiff::traced(t))
+        throw py::type_error("cannot convert a traced value to numpy inside gradient (it would lose its gradient); "
+                             "use pyflux operations (flux.sum, flux.exp, ...) on it, or convert after gradient returns");
+}
+
+// --- object lifecycle -----------------------------------------------------------------------------
+
+PyObject* tensor_new(PyTypeObject* type, PyObject*, PyObject*) {
+    PyObject* self = type->tp_alloc(type, 0);
+    if (!self) return nullptr;
+    auto* obj = reinterpret_cast<TensorObject*>(self);
+    new (&obj->value) Tensor();
+    obj->weakrefs = nullptr;
+    return self;
+}
+
+int tensor_init(PyObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* names[] = {"data", "dtype", nullptr};
+    PyObject* data = nullptr;
+    PyObject* dtype = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:Tensor", const_cast<char**>(names), &data, &dtype)) return -1;
+    PyObject* ok = guarded([&]() -> PyObject* {
+        auto* obj = reinterpret_cast<TensorObject*>(self);
+        if (obj->value && obj->value->host_object == self) obj->value->host_object = nullptr;
+        obj->value = make_owned(data, dtype);
+        obj->value->host_object = self;
+        Py_RETURN_NONE;
+    });
+    if (!ok) return -1;
+    Py_DECREF(ok);
+    return 0;
+}
+
+void tensor_dealloc(PyObject* self) {
+    auto* obj = reinterpret_cast<TensorObject*>(self);
+    if (obj->weakrefs) PyObject_ClearWeakRefs(self);
+    if (obj->value && obj->value->host_object == self) obj->value->host_object = nullptr;
+    obj->value.~Tensor();
+    Py_TYPE(self)->tp_free(self);
+}
+
+PyObject* tensor_repr(PyObject* self) {
+    const Tensor& t = self_tensor(self);
+    if (!t) return PyUnicode_FromString("Tensor(<uninitialised>)");
+    const std::string s = std::string("Tensor(shape=") + t->shape.str() + ", dtype=" + autodiff::dtype_name(t->dtype) +
+                          (autodiff::traced(t) ? ", traced)" : ")");
+    return PyUnicode_FromString(s.c_str());
+}
+
+// --- arithmetic: numpy's operators; either operand may be the Tensor -------------------------------
+
+template <BinaryFn fn>
+PyObject* number_binary(PyObject* a, PyObject* b) {
+    static const char* const name = fn == autodiff::add ? "add" : fn == autodiff::sub ? "sub"
+                                  : fn == autodiff::mul ? "mul" : fn == autodiff::div ? "div"
+                                  : fn == autodiff::pow ? "pow" : "matmul";
+    return guarded([&] { return call_binary(fn, a, b, name).release().ptr(); });
+}
+
+PyObject* number_power(PyObject* a, PyObject* b, PyObject* mod) {
+    if (mod != Py_None) {
+        PyErr_SetString(PyExc_TypeError, "pow() with a modulus is not supported for Tensors");
+        return nullptr;
+    }
+    return number_binary<autodiff::pow>(a, b);
+}
+
+PyObject* number_negative(PyObject* x) {
+    return guarded([&] { return call_unary(autodiff::neg, x, "neg").release().ptr(); });
+}
+
+PyObject* number_positive(PyObject* x) {
+    Py_INCREF(x);
+    return x;
+}
+
+PyObject* number_float(PyObject* x) {
+    return guarded([&] { return PyFloat_FromDouble(scalar_value(self_tensor(x))); });
+}
+
+PyNumberMethods number_methods = [] {
+    PyNumberMethods m{};
+    m.nb_add = number_binary<autodiff::add>;
+    m.nb_subtract = number_binary<autodiff::sub>;
+    m.nb_multiply = number_binary<autodiff::mul>;
+    m.nb_true_divide = number_binary<autodiff::div>;
+    m.nb_power = number_power;
+    m.nb_matrix_multiply = number_binary<autodiff::matmul>;
+    m.nb_negative = number_negative;
+    m.nb_positive = number_positive;
+    m.nb_float = number_float;
+    return m;
+}();
+
+// --- indexing ------------------------------------------------------------------------------------
+
+Py_ssize_t mapping_length(PyObject* self) {
+    const Tensor& t = self_tensor(self);
+    if (t->shape.ndim == 0) {
+        PyErr_SetString(PyExc_TypeError, "len() of a 0-d array");
+        return -1;
+    }
+    return static_cast<Py_ssize_t>(t->shape[0]);
+}
+
+PyObject* mapping_subscript(PyObject* self, PyObject* key) {
+    return guarded([&]() -> PyObject* {
+        const Tensor& t = self_tensor(self);
+        // An untraced Tensor (a Param outside gradient) indexes exactly as numpy does, views and all.
+        if (!autodiff::traced(t)) return py::object(to_numpy(t)[py::handle(key)]).release().ptr();
+        return tensor_object(autodiff::index(t, index_spec(key, t->shape)));
+    });
+}
+
+PyMappingMethods mapping_methods = {mapping_length, mapping_subscript, nullptr};
+
+// --- properties ----------------------------------------------------------------------------------
+
+PyObject* get_shape(PyObject* self, void*) {
+    const Tensor& t = self_tensor(self);
+    PyObject* tuple = PyTuple_New(t->shape.ndim);
+    for (int d = 0; d < t->shape.ndim; ++d) PyTuple_SET_ITEM(tuple, d, PyLong_FromLongLong(t->shape[d]));
+    return tuple;
+}
+PyObject* get_ndim(PyObject* self, void*) { return PyLong_FromLong(self_tensor(self)->shape.ndim); }
+PyObject* get_size(PyObject* self, void*) { return PyLong_FromLongLong(self_tensor(self)->size()); }
+PyObject* get_dtype(PyObject* self, void*) {
+    return guarded([&] { return numpy_dtype(self_tensor(self)->dtype).release().ptr(); });
+}
+PyObject* get_traced(PyObject* self, void*) { return PyBool_FromLong(autodiff::traced(self_tensor(self))); }
+PyObject* get_T(PyObject* self, void*) {
+    return guarded([&] { return wrap_result(autodiff::transpose(self_tensor(self))).release().ptr(); });
+}
+
+PyGetSetDef getset[] = {
+    {"shape", get_shape, nullptr, "The dimensions, as a tuple.", nullptr},
+    {"ndim", get_ndim, nullptr, "The number of dimensions.", nullptr},
+    {"size", get_size, nullptr, "The number of elements.", nullptr},
+    {"dtype", get_dtype, nullptr, "The numpy dtype (float32 or float64).", nullptr},
+    {"traced", get_traced, nullptr, "Whether the current gradient is tracing this value.", nullptr},
+    {"T", get_T, nullptr, "The transpose (axes reversed), as numpy's .T.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+// --- methods -------------------------------------------------------------------------------------
+
+PyObject* method_item(PyObject* self, PyObject*) { return number_float(self); }
+
+PyObject* method_numpy(PyObject* self, PyObject*) {
+    return guarded([&] {
+        refuse_if_traced(self_tensor(self));
+        return to_numpy(self_tensor(self)).release().ptr();
+    });
+}
+
+PyObject* method_array(PyObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* names[] = {"dtype", "copy", nullptr};
+    PyObject* dtype = Py_None;
+    PyObject* copy = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:__array__", const_cast<char**>(names), &dtype, &copy))
+        return nullptr;
+    return guarded([&] {
+        refuse_if_traced(self_tensor(self));
+        py::object arr = to_numpy(self_tensor(self));
+        if (dtype != Py_None) arr = arr.attr("astype")(py::handle(dtype), py::arg("copy") = false);
+        if (copy != Py_None && PyObject_IsTrue(copy)) arr = arr.attr("copy")();
+        return arr.release().ptr();
+    });
+}
+
+PyObject* method_reshape(PyObject* self, PyObject* args) {
+    return guarded([&] {
+        const Tensor& t = self_tensor(self);
+        py::handle shape = PyTuple_GET_SIZE(args) == 1 ? PyTuple_GET_ITEM(args, 0) : args;
+        return wrap_result(autodiff::reshape(t, shape_arg(shape, t->size(), "reshape"))).release().ptr();
+    });
+}
+
+template <Tensor (*fn)(const Tensor&, std::optional<int>)>
+PyObject* method_reduce(PyObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* names[] = {"axis", nullptr};
+    PyObject* axis = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O", const_cast<char**>(names), &axis)) return nullptr;
+    return guarded([&] { return wrap_result(fn(self_tensor(self), axis_arg(axis))).release().ptr(); });
+}
+
+PyMethodDef methods[] = {
+    {"item", method_item, METH_NOARGS, "The value of a one-element array as a Python float."},
+    {"numpy", method_numpy, METH_NOARGS, "A numpy array sharing this tensor's memory."},
+    {"__array__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(method_array)), METH_VARARGS | METH_KEYWORDS,
+     "numpy's conversion hook: a view of this tensor's memory."},
+    {"reshape", method_reshape, METH_VARARGS, "reshape(*shape): the same elements in a new shape (one -1 allowed)."},
+    {"sum", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(method_reduce<autodiff::sum>)),
+     METH_VARARGS | METH_KEYWORDS, "sum(axis=None): the sum of all elements or along one axis."},
+    {"mean", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(method_reduce<autodiff::mean>)),
+     METH_VARARGS | METH_KEYWORDS, "mean(axis=None): the mean of all elements or along one axis."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+PyTypeObject TensorType = [] {
+    PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
+    t.tp_name = "pyflux._core.Tensor";
+    t.tp_basicsize = sizeof(TensorObject);
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "An array that gradient can trace.\n\n"
+               "Inside gradient every operation on a traced Tensor is recorded so that its gradient can be\n"
+               "computed, and returns a Tensor. Outside gradient operations return numpy arrays.\n"
+               "pyflux.Param (trainable parameters) derives from it.";
+    t.tp_new = tensor_new;
+    t.tp_init = tensor_init;
+    t.tp_dealloc = tensor_dealloc;
+    t.tp_repr = tensor_repr;
+    t.tp_as_number = &number_methods;
+    t.tp_as_mapping = &mapping_methods;
+    t.tp_getset = getset;
+    t.tp_methods = methods;
+    t.tp_weaklistoffset = offsetof(TensorObject, weakrefs);
+    return t;
+}();
+
+PyObject* tensor_object(const Tensor& t) {
+    if (t->host_object) {
+        PyObject* existing = static_cast<PyObject*>(t->host_object);
+        Py_INCREF(existing);
+        return existing;
+    }
+    PyObject* self = TensorType.tp_alloc(&TensorType, 0);
+    if (!self) throw py::error_already_set();
+    auto* obj = reinterpret_cast<TensorObject*>(self);
+    new (&obj->value) Tensor(t);
+    obj->weakrefs = nullptr;
+    t->host_object = self;
+    return self;
+}
+
+void bind_tensor(py::module_& m) {
+    if (PyType_Ready(&TensorType) < 0) throw py::error_already_set();
+    // numpy defers binary operators to us (ndarray + Tensor calls our nb_add).
+    if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", Py_None) < 0) throw py::error_already_set();
+    Py_INCREF(&TensorType);
+    m.add_object("Tensor", reinterpret_cast<PyObject*>(&TensorType));
+}
+
+}  // namespace pyflux::bindings

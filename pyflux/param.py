@@ -1,0 +1,74 @@
+"""Param: the array type that layers keep their weights in and that gradient can track."""
+
+import numpy as np
+
+from pyflux import _core
+
+
+class Param(_core.Tensor):
+    """A trainable array: ``W = flux.param(np.random.rand(2, 5))``.
+
+    Python cannot see a plain ndarray captured in a closure, so weights that ``gradient`` should
+    track live in a Param. Outside ``gradient`` it behaves like a numpy array: ``np.asarray(W)`` is
+    a view of its memory, ``W + 1`` and ``W @ x`` return numpy arrays, ``W[0]`` is a numpy view, and
+    in-place operators (``W -= 0.1 * g``) write into it. Inside ``gradient`` the same operations
+    are traced.
+
+    A Param owns a contiguous copy of the data it was made from; float32 and float64 arrays keep
+    their dtype, anything else becomes float32 (Flux's default) unless ``dtype`` says otherwise.
+    """
+
+    def __init__(self, data, dtype=None):
+        super().__init__(data, dtype)
+
+    def _writable(self, what):
+        if self.traced:
+            raise RuntimeError(f"cannot {what} a Param while gradient is tracing it; update it after gradient returns")
+        return self.numpy()
+
+    def __setitem__(self, key, value):
+        self._writable("assign into")[key] = value
+
+    def __iadd__(self, other):
+        view = self._writable("update")
+        np.add(view, other, out=view, casting="unsafe")
+        return self
+
+    def __isub__(self, other):
+        view = self._writable("update")
+        np.subtract(view, other, out=view, casting="unsafe")
+        return self
+
+    def __imul__(self, other):
+        view = self._writable("update")
+        np.multiply(view, other, out=view, casting="unsafe")
+        return self
+
+    def __itruediv__(self, other):
+        view = self._writable("update")
+        np.divide(view, other, out=view, casting="unsafe")
+        return self
+
+    def copy(self):
+        """A new Param with a copy of the data."""
+        return Param(self.numpy(), self.dtype)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __reduce__(self):
+        return (Param, (self.numpy().copy(), self.dtype))
+
+    def __repr__(self):
+        if self.traced:
+            return f"Param(shape={self.shape}, dtype={self.dtype}, traced)"
+        body = np.array2string(self.numpy(), separator=", ", prefix="Param(")
+        return f"Param({body}, dtype={self.dtype})"
+
+
+def param(data, dtype=None):
+    """``param(data, dtype=None)``: a trainable :class:`Param` holding a copy of ``data``."""
+    return Param(data, dtype)

@@ -1,0 +1,132 @@
+"""Gradients of index, transpose and reshape (csrc/autodiff/ops_shape.cpp) against finite differences."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from gradcheck import check_gradient, covers, evaluate
+from pyflux import _core as C
+from strategies import arrays, index_keys, reshape_targets, shapes
+
+
+@st.composite
+def array_and_key(draw, max_dims=4):
+    x = draw(arrays(shapes(max_dims=max_dims)))
+    return x, draw(index_keys(x.shape))
+
+
+@covers("index")
+@given(case=array_and_key())
+@example(case=(np.arange(6.0).reshape(2, 3), (Ellipsis, slice(None, None, -2))))
+@example(case=(np.arange(6.0).reshape(2, 3), (-1, slice(2, 0, -1))))
+@example(case=(np.arange(24.0).reshape(2, 3, 4), (1, Ellipsis, -3)))
+@example(case=(np.array([0.5]), 0))
+def test_index(case):
+    x, key = case
+    np.testing.assert_array_equal(evaluate(lambda ts: ts[0][key], [x]), x[key])
+    np.testing.assert_array_equal(C.index(x, key), x[key])
+    check_gradient(lambda ts: ts[0][key], [x])
+
+
+@covers("index")
+@given(case=array_and_key(max_dims=3))
+def test_index_function_with_numpy_integer_keys(case):
+    x, key = case
+    as_numpy = tuple(np.int64(k) if isinstance(k, int) else k for k in (key if isinstance(key, tuple) else (key,)))
+    check_gradient(lambda ts: C.index(ts[0], as_numpy), [x])
+
+
+@covers("index", "mul")
+@given(x=arrays(shapes(min_dims=1, max_dims=3, min_side=2)))
+def test_rows_multiplied_together(x):
+    check_gradient(lambda ts: ts[0][0] * ts[0][1] * ts[0][-1], [x])
+
+
+@covers("index", "add")
+@given(x=arrays(shapes(min_dims=1, max_dims=2, min_side=3)))
+def test_overlapping_slices_accumulate(x):
+    check_gradient(lambda ts: ts[0][1:] + ts[0][:-1] + ts[0][::-1][1:], [x])
+
+
+@covers("transpose")
+@given(x=arrays(shapes(max_dims=5)))
+def test_transpose(x):
+    np.testing.assert_array_equal(evaluate(lambda ts: C.transpose(ts[0]), [x]), x.T)
+    check_gradient(lambda ts: C.transpose(ts[0]), [x])
+
+
+@covers("transpose", "mul")
+@given(x=arrays(shapes(min_dims=2, max_dims=2)))
+def test_transpose_property_times_itself(x):
+    check_gradient(lambda ts: ts[0].T[::-1] * ts[0].T, [x])
+
+
+@st.composite
+def array_and_target(draw, max_dims=4):
+    x = draw(arrays(shapes(max_dims=max_dims)))
+    return x, draw(reshape_targets(x.shape))
+
+
+@covers("reshape")
+@given(case=array_and_target())
+@example(case=(np.arange(6.0), (-1,)))
+@example(case=(np.arange(6.0), (3, -1)))
+@example(case=(np.array(2.0), (1, 1)))
+@example(case=(np.array([[2.0]]), ()))
+def test_reshape(case):
+    x, target = case
+    np.testing.assert_array_equal(evaluate(lambda ts: C.reshape(ts[0], target), [x]), x.reshape(target))
+    np.testing.assert_array_equal(C.reshape(x.T, target), x.T.reshape(target))
+    check_gradient(lambda ts: C.reshape(ts[0], target), [x])
+
+
+@covers("reshape")
+@given(case=array_and_target(max_dims=3))
+def test_reshape_method_with_separate_dimensions(case):
+    x, target = case
+    check_gradient(lambda ts: ts[0].reshape(*target) if target else ts[0].reshape(()), [x])
+
+
+@covers("index", "transpose", "reshape")
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda t: t.T[1:, ::-2],                      # slice of a transpose
+        lambda t: t[::-1].T.reshape(-1),              # reshape of a non-contiguous view (a copy)
+        lambda t: t.reshape(4, 6)[::3].T[1],          # index of a transposed slice of a reshape
+        lambda t: t[:, 1:][::2, ::-1].reshape(3, -1),  # views of views, then reshape
+        lambda t: C.index(C.transpose(t[..., 2:]), (Ellipsis, 0)),
+    ],
+    ids=["slice-of-T", "reshape-of-reversed-T", "index-of-T-of-slice", "views-of-views", "functions"],
+)
+def test_views_of_views(view):
+    x = np.random.default_rng(0).uniform(-1, 1, (6, 4))
+    np.testing.assert_array_equal(evaluate(lambda ts: view(ts[0]), [x]), view(x))
+    check_gradient(lambda ts: view(ts[0]) * np.linspace(1, 2, view(x).shape[-1]), [x])
+
+
+@covers("index", "transpose", "reshape", "matmul", "sum")
+@given(x=arrays((4, 6)))
+def test_composition_of_views_in_arithmetic(x):
+    check_gradient(lambda ts: C.sum(ts[0][:, ::2] @ ts[0].T[1::2]) * ts[0].reshape(2, 12)[1, 3:5], [x])
+
+
+def test_shape_errors():
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape an array of shape \(2, 3\) .* into shape \(4,\)"):
+        C.reshape(x, (4,))
+    with pytest.raises(ValueError, match="one unknown dimension"):
+        C.reshape(x, (-1, -1))
+    with pytest.raises(ValueError, match="negative dimension"):
+        C.reshape(x, (-2, -3))
+    with pytest.raises(IndexError, match="index 2 is out of bounds for axis 0 with size 2"):
+        C.index(x, (2, 0))
+    with pytest.raises(IndexError, match="index -4 is out of bounds for axis 1 with size 3"):
+        C.index(x, (0, -4))
+    with pytest.raises(IndexError, match="single ellipsis"):
+        C.index(x, (Ellipsis, Ellipsis))
+    with pytest.raises(ValueError, match="step cannot be zero"):
+        C.index(x, slice(None, None, 0))
+    with pytest.raises(TypeError, match="list"):
+        C.index(x, [0, 1])
