@@ -136,7 +136,7 @@ def test_gradient_releases_saved_values_while_the_tape_lives():
     # memory to the system at once.
     tape, x = watched(np.full(6_000_000, 0.5))
     with tape:
-        loss = C.sum(C.exp(x) * 2.0)  # the tape keeps exp(x) and the product: 96 MB
+        loss = C.sum(C.exp(x) / 2.0)  # the tape keeps exp(x) and the quotient: 96 MB
     before = resident_bytes()
     (g,) = tape.gradient(loss, [x])
     del g

@@ -59,36 +59,47 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
     return out;
 }
 
-// Saves the operands (and the output, which div and pow reuse) for the backward rule.
+// add and sub need only the operands' shapes; mul, div and pow save the operands, and div and pow
+// the output too.
 class BinaryNode : public Node {
 public:
-    BinaryNode(BinaryOp op, Tensor a, Tensor b, Tensor out)
-        : op_(op), a_(std::move(a)), b_(std::move(b)), out_(std::move(out)) {}
+    BinaryNode(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out)
+        : op_(op), a_shape_(a->shape), b_shape_(b->shape) {
+        if (op == BinaryOp::add || op == BinaryOp::sub) return;
+        a_ = a;
+        b_ = b;
+        if (op == BinaryOp::div || op == BinaryOp::pow) out_ = out;
+    }
 
     void backward(const Tensor& g, Tape& tape) override {
+        if (op_ == BinaryOp::add || op_ == BinaryOp::sub) {
+            // The derivatives are 1 and +-1: pass the gradient through, summed over broadcasting.
+            if (input_ids[0] >= 0) tape.accumulate(input_ids[0], sum_to_shape(g, a_shape_));
+            if (input_ids[1] >= 0) {
+                Tensor gb = sum_to_shape(g, b_shape_);
+                tape.accumulate(input_ids[1], op_ == BinaryOp::add ? gb : neg(gb));
+            }
+            return;
+        }
         const Shape& shape = g->shape;
         const Strides sa = broadcast_strides(a_->shape, a_->strides, shape);
         const Strides sb = broadcast_strides(b_->shape, b_->strides, shape);
         for (int wrt = 0; wrt < 2; ++wrt) {
             if (input_ids[wrt] < 0) continue;
-            Tensor partial;
-            if (op_ == BinaryOp::add || (op_ == BinaryOp::sub && wrt == 0)) {
-                partial = g;  // the derivative is 1: pass the gradient through unchanged
-            } else {
-                partial = empty(g->dtype, shape);
-                dispatch(g->dtype, [&](auto tag) {
-                    using T = decltype(tag);
-                    kernels::binary_backward<T>(op_, wrt, shape.ndim, shape.dims.data(), g->ptr<T>(),
-                                                a_->ptr<T>(), sa.data(), b_->ptr<T>(), sb.data(),
-                                                out_->ptr<T>(), partial->ptr<T>());
-                });
-            }
-            tape.accumulate(input_ids[wrt], sum_to_shape(partial, wrt == 0 ? a_->shape : b_->shape));
+            Tensor partial = empty(g->dtype, shape);
+            dispatch(g->dtype, [&](auto tag) {
+                using T = decltype(tag);
+                kernels::binary_backward<T>(op_, wrt, shape.ndim, shape.dims.data(), g->ptr<T>(), a_->ptr<T>(),
+                                            sa.data(), b_->ptr<T>(), sb.data(), out_ ? out_->ptr<T>() : nullptr,
+                                            partial->ptr<T>());
+            });
+            tape.accumulate(input_ids[wrt], sum_to_shape(partial, wrt == 0 ? a_shape_ : b_shape_));
         }
     }
 
 private:
     BinaryOp op_;
+    Shape a_shape_, b_shape_;
     Tensor a_, b_, out_;
 };
 

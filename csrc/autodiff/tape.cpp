@@ -12,7 +12,11 @@ thread_local Tape* current_tape = nullptr;
 
 }  // namespace
 
-Tape::Tape() : generation_(next_generation.fetch_add(1)) {}
+Tape::Tape() : generation_(next_generation.fetch_add(1)) {
+    // Room for a small model's step without regrowing.
+    nodes_.reserve(32);
+    grads_.reserve(48);
+}
 
 Tape* Tape::current() { return current_tape; }
 

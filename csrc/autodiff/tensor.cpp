@@ -1,6 +1,7 @@
 #include "autodiff/tensor.hpp"
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 
@@ -9,9 +10,6 @@
 
 namespace pyflux::autodiff {
 
-namespace {
-constexpr std::size_t kSmallAllocation = 4096;
-}  // namespace
 
 std::string Shape::str() const {
     std::string s = "(";
@@ -44,23 +42,41 @@ Strides contiguous_strides(const Shape& shape) {
     return s;
 }
 
+namespace {
+
+// Storage for a small tensor: the bytes and the shared_ptr's control block in one allocation.
+template <std::size_t Bytes>
+struct SmallBuffer {
+    SmallBuffer() {}  // leaves the bytes uninitialised (make_shared would zero them otherwise)
+    alignas(16) unsigned char bytes[Bytes];
+};
+
+template <std::size_t Bytes>
+std::shared_ptr<void> small_storage() {
+    auto buffer = std::make_shared<SmallBuffer<Bytes>>();
+    return std::shared_ptr<void>(buffer, buffer->bytes);
+}
+
+// Large buffers are 64-byte aligned for vector loads; small ones share one allocation with their
+// reference count, which matters when a training step is made of tiny arrays.
+std::shared_ptr<void> allocate(std::size_t bytes) {
+    if (bytes <= 64) return small_storage<64>();
+    if (bytes <= 256) return small_storage<256>();
+    if (bytes <= 1024) return small_storage<1024>();
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    return std::shared_ptr<void>(p, std::free);
+}
+
+}  // namespace
+
 Tensor empty(DType dtype, const Shape& shape) {
     auto t = std::make_shared<TensorImpl>();
     t->dtype = dtype;
     t->shape = shape;
     t->strides = contiguous_strides(shape);
-    // Large buffers are 64-byte aligned for vector loads; small ones take plain malloc, which is
-    // several times cheaper and matters when a training step is made of tiny arrays.
-    std::size_t bytes = static_cast<std::size_t>(shape.size()) * itemsize(dtype);
-    void* p = nullptr;
-    if (bytes <= kSmallAllocation) {
-        p = std::malloc(bytes == 0 ? 1 : bytes);
-    } else {
-        p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    }
-    if (!p) throw std::bad_alloc();
-    t->storage = std::shared_ptr<void>(p, std::free);
-    t->data = p;
+    t->storage = allocate(static_cast<std::size_t>(shape.size()) * itemsize(dtype));
+    t->data = t->storage.get();
     return t;
 }
 
@@ -94,6 +110,10 @@ Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : contiguous_
 
 Tensor contiguous_copy(const Tensor& t) {
     Tensor out = empty(t->dtype, t->shape);
+    if (t->is_contiguous()) {
+        std::memcpy(out->data, t->data, static_cast<std::size_t>(t->size()) * itemsize(t->dtype));
+        return out;
+    }
     dispatch(t->dtype, [&](auto tag) {
         using T = decltype(tag);
         kernels::strided_copy<T>(t->shape.ndim, t->shape.dims.data(), t->ptr<T>(), t->strides.data(),

@@ -56,7 +56,7 @@ void map_binary_grad(int ndim, const index_t* shape, const T* g, const T* a, con
     }
     for_each_row(layout, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
         const T* pg = g + off[0];
-        const T* po = out + off[0];
+        const T* po = (out ? out : g) + off[0];  // rules that ignore the output may pass none
         T* pd = grad + off[0];
         const T* pa = a + off[1];
         const T* pb = b + off[2];

@@ -16,7 +16,8 @@ void binary_forward(BinaryOp op, int ndim, const index_t* shape, const T* a, con
                     const T* b, const index_t* b_strides, T* out);
 
 /// grad[i] = g[i] * d(a op b)/d(input `wrt`) at i, where wrt is 0 for a and 1 for b; g, out (the
-/// forward result) and grad are contiguous with `shape`.
+/// forward result, needed by div and pow only; may be null otherwise) and grad are contiguous with
+/// `shape`.
 template <class T>
 void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
                      const index_t* a_strides, const T* b, const index_t* b_strides, const T* out,
