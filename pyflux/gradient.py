@@ -127,11 +127,17 @@ def _scalar_output(out):
 
 
 def _plain(x):
-    """A result of f made plain after the tape is done: Tensors become floats or numpy arrays."""
+    """A result of f made plain after the tape is done: Tensors, also inside tuples (named ones
+    keep their type), lists and dicts, become floats or numpy arrays."""
     if isinstance(x, _core.Tensor):
         return float(x) if x.size == 1 and x.ndim == 0 else np.asarray(x)
     if isinstance(x, tuple):
-        return tuple(_plain(v) for v in x)
+        items = [_plain(v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else tuple(items)
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
     return x
 
 
@@ -146,6 +152,9 @@ def withgradient(f, *args):
     f must return a scalar, or a tuple whose first element is the scalar to differentiate (the rest
     is returned in ``value`` untouched).
     """
+    if any(isinstance(a, _core.Tensor) and a.traced for a in args):
+        raise RuntimeError("gradient: a gradient is already being taken on this thread; nested gradients are not "
+                           "supported")
     tape = _core.Tape()
     if len(args) == 1 and isinstance(args[0], Params):
         ps = list(args[0])

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from pyflux import _core
+from pyflux import _core, show
 from pyflux.activations import Activation, identity
 from pyflux.initialise import glorot_uniform
 from pyflux.param import Param
@@ -94,6 +94,9 @@ class Dense:
         nobias = "; bias=false" if self.bias is False else ""
         return f"Dense({n_in} => {n_out}{act}{nobias})"
 
+    def __str__(self):
+        return show.expanded(self)
+
 
 def _is_size_pair(x):
     return isinstance(x, tuple) and len(x) == 2 and all(isinstance(s, numbers.Integral) for s in x)
@@ -153,5 +156,7 @@ class Chain:
         return self.layers[i]
 
     def __repr__(self):
-        return "Chain(" + ", ".join(_name(layer) if not hasattr(layer, "_fields") else repr(layer)
-                                    for layer in self.layers) + ")"
+        return show.compact(self)
+
+    def __str__(self):
+        return show.expanded(self)

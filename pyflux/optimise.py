@@ -3,6 +3,8 @@
 
 import warnings
 
+import numpy as np
+
 from pyflux import _core
 from pyflux.gradient import Grads, Params
 from pyflux.param import Param
@@ -54,6 +56,62 @@ class Descent(Rule):
         return f"Descent(eta={self.eta})"
 
 
+def _state_array(p):
+    return np.zeros(p.shape, dtype=p.dtype)
+
+
+class RMSProp(Rule):
+    """``RMSProp(eta=0.001, rho=0.9, epsilon=1e-8, *, centred=False)``.
+
+    ``s = rho s + (1 - rho) g²``; centred also keeps ``a = rho a + (1 - rho) g``;
+    ``p -= eta g / (sqrt(s - a²) + epsilon)`` (``a = 0`` unless centred). State starts at zero.
+    """
+
+    stateful = True
+
+    def __init__(self, eta=0.001, rho=0.9, epsilon=1e-8, *, centred=False):
+        self.eta, self.rho, self.epsilon, self.centred = _check_eta(eta), rho, epsilon, centred
+
+    def init(self, p):
+        return (_state_array(p), _state_array(p) if self.centred else None)
+
+    def apply(self, state, p, g):
+        s, a = state
+        _core.rmsprop_update(p, g, s, a, self.eta, self.rho, self.epsilon)
+        return state
+
+    def __repr__(self):
+        return f"RMSProp(eta={self.eta}, rho={self.rho}, epsilon={self.epsilon}, centred={self.centred})"
+
+
+class Adam(Rule):
+    """``Adam(eta=0.001, beta=(0.9, 0.999), epsilon=1e-8)``.
+
+    ``m = β1 m + (1 - β1) g``; ``v = β2 v + (1 - β2) g²``;
+    ``p -= eta (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + epsilon)`` at step t = 1, 2, ...
+    State: m and v start at zero, with the powers β^t kept per parameter.
+    """
+
+    stateful = True
+
+    def __init__(self, eta=0.001, beta=(0.9, 0.999), epsilon=1e-8):
+        self.eta, self.beta, self.epsilon = _check_eta(eta), tuple(beta), epsilon
+
+    def init(self, p):
+        return (_state_array(p), _state_array(p), list(self.beta))
+
+    def apply(self, state, p, g):
+        m, v, powers = state
+        b1, b2 = self.beta
+        _core.adam_update(p, g, m, v, self.eta, b1, b2, self.epsilon, powers[0], powers[1])
+        powers[0] *= b1
+        powers[1] *= b2
+        return state
+
+    def __repr__(self):
+        return f"Adam(eta={self.eta}, beta={self.beta}, epsilon={self.epsilon})"
+
+
 class Leaf:
     """One parameter's place in the state tree from :func:`setup`: its rule and its state."""
 
@@ -97,20 +155,26 @@ def update(state, model, grads):
         raise TypeError("update(state, model, grads) needs state = setup(rule, model), not a rule; "
                         "or pass params(model) for the implicit style")
     if isinstance(model, Param):
-        leaves = [(model, grads)] if grads is not None else []
-        pairs = [(model, state)]
+        pairs = [(model, grads)] if grads is not None else []
+        leaves = leaves_for([model], state, model, "update")
     else:
-        grads = _model_gradient(model, grads)
-        leaves = zip_leaves(model, grads)
-        pairs = zip_leaves(model, state)
-    leaf_of = {id(p): leaf for p, leaf in pairs}
-    for p, g in leaves:
-        leaf = leaf_of.get(id(p))
-        if leaf is None:
-            raise ValueError(f"update: no optimiser state for a parameter of shape {p.shape}; was state made by "
-                             "setup(rule, model) for this model?")
+        # Each occurrence of a shared parameter holds its whole gradient: step it once.
+        pairs = list({id(p): (p, g) for p, g in zip_leaves(model, _model_gradient(model, grads))}.values())
+        leaves = leaves_for([p for p, _ in pairs], state, model, "update")
+    for (p, g), leaf in zip(pairs, leaves):
         leaf.state = leaf.rule.apply(leaf.state, p, g)
     return state, model
+
+
+def leaves_for(ps, state, model, caller):
+    """The :class:`Leaf` of each parameter in ps within the state tree for model, checked."""
+    tree = [(model, state)] if isinstance(model, Param) else zip_leaves(model, state)
+    leaf_of = {id(p): leaf for p, leaf in tree if isinstance(leaf, Leaf)}
+    missing = [p.shape for p in ps if id(p) not in leaf_of]
+    if missing:
+        raise ValueError(f"{caller}: the optimiser state has no entry for parameters of shapes {missing}; was it made "
+                         "by setup(rule, model) for this model?")
+    return [leaf_of[id(p)] for p in ps]
 
 
 def _model_gradient(model, grads):

@@ -49,6 +49,19 @@ class Param(_core.Tensor):
         np.divide(view, other, out=view, casting="unsafe")
         return self
 
+    def sum(self, axis=None, **numpy_options):
+        """Sum over all elements or one axis; outside gradient numpy's options (dtype, out, keepdims)
+        are accepted too, so numpy functions such as np.sum work on a Param."""
+        if numpy_options and not self.traced:
+            return self.numpy().sum(axis=axis, **numpy_options)
+        return super().sum(axis)
+
+    def mean(self, axis=None, **numpy_options):
+        """Mean over all elements or one axis (numpy's options accepted outside gradient, as sum)."""
+        if numpy_options and not self.traced:
+            return self.numpy().mean(axis=axis, **numpy_options)
+        return super().mean(axis)
+
     def copy(self):
         """A new Param with a copy of the data."""
         return Param(self.numpy(), self.dtype)

@@ -5,8 +5,8 @@ import warnings
 
 from pyflux import _core
 from pyflux.gradient import Params
-from pyflux.optimise import Rule, setup
-from pyflux.tree import trainables, zip_leaves
+from pyflux.optimise import Rule, leaves_for, setup
+from pyflux.tree import trainables
 
 
 def _splat(item):
@@ -19,7 +19,7 @@ def _step(loss, args, ps, i):
     tape = _core.Tape(ps)
     with tape:
         value = loss(*args)
-    if type(value) is tuple:
+    if isinstance(value, tuple):
         value = value[0]
     grads = tape.gradient(value)
     loss_value = float(value)
@@ -71,14 +71,8 @@ def train(loss, model, data, opt, *, cb=None):
             warnings.warn(f"optimiser {opt!r} has state which will be discarded after train finishes; pass "
                           f"setup({opt!r}, model) instead", stacklevel=2)
         opt = setup(opt, model)
-    leaves = zip_leaves(model, opt)
     ps = trainables(model)
-    leaf_of = {id(p): leaf for p, leaf in leaves}
-    missing = [p.shape for p in ps if id(p) not in leaf_of]
-    if missing:
-        raise ValueError(f"train: the optimiser state has no entry for parameters of shapes {missing}; make it with "
-                         "setup(rule, model) for this model")
-    ordered = [leaf_of[id(p)] for p in ps]
+    ordered = leaves_for(ps, opt, model, "train")
     for i, item in enumerate(data):
         grads = _step(lambda *args: loss(model, *args), _splat(item), ps, i)
         for p, leaf, g in zip(ps, ordered, grads):

@@ -35,6 +35,10 @@ Tensor dense(const Tensor& W, const Tensor& b, const Tensor& x, Activation act);
 // ops_activations.cpp
 Tensor activation(const Tensor& x, Activation act);
 
+// ops_softmax.cpp: normalised along `axis` (negative counts from the end).
+Tensor softmax(const Tensor& x, int axis);
+Tensor logsoftmax(const Tensor& x, int axis);
+
 // ops_reduce.cpp: over all elements (axis empty) or one axis (negative counts from the end).
 Tensor sum(const Tensor& x, std::optional<int> axis);
 Tensor mean(const Tensor& x, std::optional<int> axis);

@@ -5,7 +5,7 @@ namespace pyflux::autodiff {
 
 std::vector<std::string> op_names() {
     return {"add",  "sub",    "mul",  "div",   "pow",   "neg",     "exp",  "log",  "cast",
-            "matmul", "dense", "identity", "relu", "sigmoid", "tanh", "sum", "mean", "index",
+            "matmul", "dense", "identity", "relu", "sigmoid", "tanh", "softmax", "logsoftmax", "sum", "mean", "index",
             "transpose", "reshape"};
 }
 

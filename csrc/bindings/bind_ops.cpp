@@ -66,6 +66,27 @@ PyObject* reduce_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObj
     });
 }
 
+template <Tensor (*fn)(const Tensor&, int)>
+PyObject* softmax_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    const char* name = fn == autodiff::softmax ? "softmax" : "logsoftmax";
+    static const char* const names[] = {"x", "dims"};
+    PyObject* parsed[2] = {nullptr, nullptr};
+    if (!parse_arguments(name, args, nargs, kwnames, names, 2, 1, parsed)) return nullptr;
+    return guarded([&] {
+        if (PyFloat_Check(parsed[0]) || PyLong_Check(parsed[0]))
+            throw py::type_error(std::string(name) + "(x) called with a number, but it expects an array; use it as a "
+                                 "layer of its own rather than as a Dense activation");
+        Tensor t = unary_operand(parsed[0], name);
+        const std::optional<int> dims = parsed[1] ? axis_arg(parsed[1]) : std::nullopt;
+        Tensor out;
+        {
+            MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
+            out = fn(t, dims ? *dims : 0);
+        }
+        return wrap_result(out).release().ptr();
+    });
+}
+
 // A Tensor or array-like in the layer's dtype: a Tensor of another dtype goes through the cast op.
 Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
     Tensor t = as_tensor(obj);
@@ -117,6 +138,10 @@ PyMethodDef fast_functions[] = {
      "sum(x, axis=None): the sum of all elements, or along one axis (which is removed)."},
     {"mean", PYFLUX_FASTCALL(reduce_entry<autodiff::mean>), METH_FASTCALL | METH_KEYWORDS,
      "mean(x, axis=None): the mean of all elements, or along one axis (which is removed)."},
+    {"softmax", PYFLUX_FASTCALL(softmax_entry<autodiff::softmax>), METH_FASTCALL | METH_KEYWORDS,
+     "softmax(x, dims=0) = exp(x) / sum(exp(x)) along dims (default: the feature axis, Flux's dims=1)."},
+    {"logsoftmax", PYFLUX_FASTCALL(softmax_entry<autodiff::logsoftmax>), METH_FASTCALL | METH_KEYWORDS,
+     "logsoftmax(x, dims=0) = x - log(sum(exp(x))) along dims, computed stably."},
     {"dense", PYFLUX_FASTCALL(dense_entry), METH_FASTCALL | METH_KEYWORDS,
      "dense(W, b, x, activation): act(W @ x + b) fused; W (out, in), b (out,) or None, x (in,) or (in, N).\n"
      "Activation codes: 0 identity, 1 relu, 2 sigmoid, 3 tanh."},

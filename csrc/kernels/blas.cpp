@@ -3,6 +3,8 @@
 #include <cblas.h>
 
 #include <cstddef>
+#include <cstdlib>
+#include <string>
 
 #define PYFLUX_CAT2(a, b) a##b
 #define PYFLUX_CAT(a, b) PYFLUX_CAT2(a, b)
@@ -82,7 +84,10 @@ void run_blas_jobs_on_openmp(int /*sync*/, openblas_dojob_callback dojob, int nu
 
 void install_blas_threading() {
 #ifdef PYFLUX_OPENBLAS_CALLBACK
-    PYFLUX_BLAS(openblas_set_threads_callback_function)(run_blas_jobs_on_openmp);
+    // PYFLUX_BLAS_OWN_THREADS=1 keeps OpenBLAS's own thread pool (for comparison).
+    const char* own = std::getenv("PYFLUX_BLAS_OWN_THREADS");
+    if (!own || std::string(own) != "1")
+        PYFLUX_BLAS(openblas_set_threads_callback_function)(run_blas_jobs_on_openmp);
     PYFLUX_BLAS(openblas_set_num_threads)(omp_get_max_threads());
 #endif
 }

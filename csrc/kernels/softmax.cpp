@@ -1,0 +1,85 @@
+#include "kernels/softmax.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace pyflux::kernels {
+namespace {
+
+// Calls f(base, stride) for every line along the normalised axis: element k of a line is
+// base[k * stride]. Lines are spread over threads.
+template <class F>
+void for_each_line(index_t outer, index_t n, index_t inner, F&& f) {
+    const index_t lines = outer * inner;
+    const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(n, 1));
+    parallel_for(lines, grain, [&](index_t begin, index_t end) {
+        for (index_t l = begin; l < end; ++l) {
+            const index_t o = l / inner, i = l % inner;
+            f(o * n * inner + i, inner);
+        }
+    });
+}
+
+template <class T>
+T line_max(const T* x, index_t n, index_t s) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (index_t k = 0; k < n; ++k) m = x[k * s] > m ? x[k * s] : m;
+    return m;
+}
+
+}  // namespace
+
+template <class T>
+void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) {
+    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+        const T* xl = x + base;
+        T* yl = y + base;
+        const T m = line_max(xl, n, s);
+        T total = 0;
+        for (index_t k = 0; k < n; ++k) total += (yl[k * s] = std::exp(xl[k * s] - m));
+        const T inv = T(1) / total;
+        for (index_t k = 0; k < n; ++k) yl[k * s] *= inv;
+    });
+}
+
+template <class T>
+void softmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx) {
+    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+        T dot = 0;
+        for (index_t k = 0; k < n; ++k) dot += g[base + k * s] * y[base + k * s];
+        for (index_t k = 0; k < n; ++k) dx[base + k * s] = y[base + k * s] * (g[base + k * s] - dot);
+    });
+}
+
+template <class T>
+void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) {
+    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+        const T* xl = x + base;
+        T* yl = y + base;
+        const T m = line_max(xl, n, s);
+        T total = 0;
+        for (index_t k = 0; k < n; ++k) total += std::exp(xl[k * s] - m);
+        const T shift = m + std::log(total);
+        for (index_t k = 0; k < n; ++k) yl[k * s] = xl[k * s] - shift;
+    });
+}
+
+template <class T>
+void logsoftmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx) {
+    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+        T total = 0;
+        for (index_t k = 0; k < n; ++k) total += g[base + k * s];
+        for (index_t k = 0; k < n; ++k) dx[base + k * s] = g[base + k * s] - std::exp(y[base + k * s]) * total;
+    });
+}
+
+#define PYFLUX_INSTANTIATE(T)                                                                        \
+    template void softmax_forward<T>(index_t, index_t, index_t, const T*, T*);                      \
+    template void softmax_backward<T>(index_t, index_t, index_t, const T*, const T*, T*);           \
+    template void logsoftmax_forward<T>(index_t, index_t, index_t, const T*, T*);                   \
+    template void logsoftmax_backward<T>(index_t, index_t, index_t, const T*, const T*, T*);
+PYFLUX_INSTANTIATE(float)
+PYFLUX_INSTANTIATE(double)
+#undef PYFLUX_INSTANTIATE
+
+}  // namespace pyflux::kernels

@@ -1,0 +1,25 @@
+// softmax and logsoftmax along one axis, each forward beside its backward from the output.
+#pragma once
+
+#include "kernels/common.hpp"
+
+namespace pyflux::kernels {
+
+/// x and y contiguous, viewed as [outer x n x inner]; the axis of length n is normalised.
+/// y = exp(x - max) / sum(exp(x - max)); y may not alias x.
+template <class T>
+void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y);
+
+/// dx = y * (g - sum(g * y)) along the axis, from the saved output y.
+template <class T>
+void softmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx);
+
+/// y = x - max - log(sum(exp(x - max))).
+template <class T>
+void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y);
+
+/// dx = g - exp(y) * sum(g) along the axis, from the saved output y.
+template <class T>
+void logsoftmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx);
+
+}  // namespace pyflux::kernels

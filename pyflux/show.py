@@ -1,0 +1,223 @@
+"""Text forms of models, laid out as Flux 0.16 prints them (Flux's ``src/layers/show.jl``).
+
+Two forms, like Flux's two ``show`` methods:
+
+* **compact**, one line, ``repr(layer)``: ``Dense(5 => 2, tanh; bias=false)``,
+  ``Chain(Dense(2 => 3, σ), Dense(3 => 2), softmax)``. Plain callables print by name
+  (``softmax``, ``<lambda>``); activations by their Flux name (``σ``).
+* **expanded**, ``str(layer)``, so ``print(model)`` (Flux's REPL form)::
+
+      Chain(
+        Dense(784 => 40, relu),               # 31_400 parameters
+        Dense(40 => 10),                      # 410 parameters
+        softmax,
+      )                   # Total: 4 arrays, 31_810 parameters, 124.461 KiB.
+
+Rules of the expanded form:
+
+* A layer whose children (its fields, with tuples, lists and dicts splatted) hold no layer is
+  printed on one line: its compact form, then, if it holds trainable arrays, ``# N parameters``
+  with the ``#`` at column 20 for the top-level layer and column 40 inside a container, or 2
+  spaces after the text where it is longer. A trailing comma inside a container does not count
+  towards the column. ``, plus M`` follows when the layer also holds non-trainable arrays (``, plus
+  M non-trainable`` at top level), then a flag: ``  (all zero)`` if every trainable value is 0,
+  else ``  (some NaN)`` or ``  (some Inf)``. A layer without trainable arrays gets no comment.
+* Any other layer opens with ``TypeName(`` and prints each child on its own line, 2 spaces further
+  in and followed by ``,`` (``name = `` before children kept in a dict); its ``)`` is at its own
+  indentation, followed by ``,`` when nested.
+* After the outermost ``)``, and only when the model has more than 2 trainable arrays, a footer:
+  ``# Total: A arrays, P parameters, SIZE.`` with the ``#`` at column 20, or, when the model holds
+  non-trainable arrays, two lines::
+
+      )         # Total: 6 trainable arrays, 51_018 parameters,
+                # plus 2 non-trainable, 128 parameters, summarysize 200.211 KiB.
+
+* Parameter counts are grouped by underscores (``1_628_170``); array counts are not.
+* Trainable arrays are :class:`pyflux.Param` instances; non-trainable ones are numpy arrays of
+  numbers (a normalisation layer's running statistics). Each array is counted once however many
+  times it is reachable.
+* SIZE is what Julia's ``Base.summarysize`` reports for the same Flux model (Julia >= 1.11, 64-bit),
+  see :func:`summarysize`, written by :func:`format_bytes` (``404 bytes``, ``124.461 KiB``).
+
+Hooking a layer in. A layer is a class with ``_fields`` (see :mod:`pyflux.tree`). Its compact form
+is its ``__repr__``: a layer with arrays writes its own (Dense's ``Dense(5 => 2)``), a container
+returns ``show.compact(self)``, which prints ``TypeName(child, ...)``. Its ``__str__`` returns
+``show.expanded(self)``. Two optional class attributes make :func:`summarysize` exact for layers
+that Julia stores differently: ``_mutable = True`` for a layer that Flux defines as a mutable struct
+(BatchNorm, Dropout), and ``_struct_bytes`` for the Julia struct's size when the default (8 bytes
+per array or number field, 1 per bool, 0 per function, rounded up to a multiple of 8) is wrong.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from pyflux.activations import Activation
+from pyflux.param import Param
+from pyflux.tree import children, is_layer
+
+_COMMENT_COLUMN = {True: 20, False: 39}  # top level, nested; 39 because the comma is not counted
+
+
+def name(f):
+    """The name a function prints as: an activation's Flux name, else ``__name__``, else its repr."""
+    if isinstance(f, Activation):
+        return f.name
+    return getattr(f, "__name__", None) or repr(f)
+
+
+def compact(layer):
+    """The one-line form of a container layer: ``TypeName(child, ...)`` (``Chain(Dense(2 => 3), relu)``)."""
+    parts = (_prefix(key) + _inline(child) for key, child in _show_children(layer))
+    return f"{type(layer).__name__}(" + ", ".join(parts) + ")"
+
+
+def expanded(model):
+    """The multi-line form Flux prints at the REPL; see the module docstring for the layout."""
+    lines = []
+    _big_show(model, lines, indent=0, key=None)
+    return "\n".join(lines)
+
+
+def summarysize(model):
+    """Bytes Julia's ``Base.summarysize`` gives for the equivalent Flux model.
+
+    Each distinct array costs ``32 + 8 * ndim`` bytes of header plus its data; each layer struct
+    costs its Julia size once: inline in its parent (8 bytes per array pointer, containers summed),
+    or, for a mutable layer, an 8-byte pointer in its parent plus its own size. Functions cost 0.
+    """
+    params, buffers = _arrays(model)
+    data = sum(32 + 8 * a.ndim + a.size * a.dtype.itemsize for a in params + buffers)
+    inline, heap = _struct_bytes(model)
+    own = 0 if getattr(type(model), "_mutable", False) else inline
+    return data + own + heap
+
+
+def format_bytes(n):
+    """Julia's ``Base.format_bytes``: ``1 byte``, ``1024 bytes``, ``1.001 KiB``, ``6.211 MiB``."""
+    units = ("byte", "KiB", "MiB", "GiB", "TiB", "PiB")
+    unit = 1 if n in (0, 1) else min(len(units), math.ceil(math.log(n) / math.log(1024)))
+    if unit == 1:
+        return f"{n} byte" + ("" if n == 1 else "s")
+    return f"{n / 1024 ** (unit - 1):.3f} {units[unit - 1]}"
+
+
+def _show_children(x):
+    """(key, child) pairs of a layer, its tuple/list/dict fields splatted; keys are dict keys or None."""
+    if not is_layer(x):
+        return []
+    pairs = []
+    for _, value in children(x):
+        if isinstance(value, dict):
+            pairs.extend(value.items())
+        elif isinstance(value, (tuple, list)):
+            pairs.extend((None, v) for v in value)
+        else:
+            pairs.append((None, value))
+    return pairs
+
+
+def _holds_layer(x):
+    return is_layer(x) or any(_holds_layer(c) for _, c in children(x))
+
+
+def _prefix(key):
+    return "" if key is None else f"{key} = "
+
+
+def _inline(x):
+    return repr(x) if is_layer(x) or not callable(x) else name(x)
+
+
+def _big_show(x, lines, indent, key):
+    kids = _show_children(x)
+    if not any(_holds_layer(child) for _, child in kids):
+        lines.append(_layer_line(x, indent, key))
+        return
+    pad = " " * indent
+    lines.append(pad + _prefix(key) + type(x).__name__ + "(")
+    for child_key, child in kids:
+        _big_show(child, lines, indent + 2, child_key)
+    lines.append((pad + "),") if indent else (")" + _footer(x)))
+
+
+def _layer_line(x, indent, key):
+    text = _prefix(key) + _inline(x)
+    line = " " * indent + text + ("," if indent else "")
+    params, buffers = _arrays(x)
+    if not params:
+        return line
+    spaces = max(2, _COMMENT_COLUMN[indent == 0] - indent - len(text))
+    line += " " * spaces + f"# {_count(params):_} parameters"
+    if buffers:
+        line += f", plus {_count(buffers):_}" + ("" if indent else " non-trainable")
+    return line + _flag(params)
+
+
+def _footer(model):
+    params, buffers = _arrays(model)
+    if len(params) <= 2:
+        return ""
+    size = format_bytes(summarysize(model))
+    if not buffers:
+        return " " * 19 + f"# Total: {len(params)} arrays, {_count(params):_} parameters, {size}."
+    return (" " * 9 + f"# Total: {len(params)} trainable arrays, {_count(params):_} parameters,\n"
+            + " " * 10 + f"# plus {len(buffers)} non-trainable, {_count(buffers):_} parameters, summarysize {size}.")
+
+
+def _flag(params):
+    if any(p.traced for p in params):  # values are out of reach while gradient traces them
+        return ""
+    values = [np.asarray(p) for p in params]
+    if all(not v.any() for v in values):
+        return "  (all zero)"
+    if any(np.isnan(v).any() for v in values):
+        return "  (some NaN)"
+    if any(np.isinf(v).any() for v in values):
+        return "  (some Inf)"
+    return ""
+
+
+def _count(arrays):
+    return sum(a.size for a in arrays)
+
+
+def _arrays(x):
+    """The distinct arrays reachable from x: (trainable Params, non-trainable numpy arrays of numbers)."""
+    params, buffers, seen = [], [], set()
+    stack = [x]
+    while stack:
+        y = stack.pop()
+        if isinstance(y, (Param, np.ndarray)):
+            if id(y) not in seen:
+                seen.add(id(y))
+                if isinstance(y, Param):
+                    params.append(y)
+                elif np.issubdtype(y.dtype, np.number):
+                    buffers.append(y)
+            continue
+        stack.extend(child for _, child in children(y))
+    return params, buffers
+
+
+def _struct_bytes(x):
+    """Julia struct bytes of x, arrays' own costs excluded: (bytes inside its parent, bytes allocated apart)."""
+    if isinstance(x, (Param, np.ndarray)):
+        return 8, 0
+    if isinstance(x, bool):
+        return 1, 0
+    if isinstance(x, numbers.Number):
+        return 8, 0
+    if not is_layer(x) and not isinstance(x, (tuple, list, dict)):
+        return 0, 0  # functions and other singletons
+    inline = heap = 0
+    for _, child in children(x):
+        child_inline, child_heap = _struct_bytes(child)
+        inline, heap = inline + child_inline, heap + child_heap
+    if not is_layer(x):
+        return inline, heap
+    size = getattr(type(x), "_struct_bytes", -(-inline // 8) * 8)
+    if getattr(type(x), "_mutable", False):
+        return 8, heap + size
+    return size, heap
