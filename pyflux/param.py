@@ -29,25 +29,22 @@ class Param(_core.Tensor):
     def __setitem__(self, key, value):
         self._writable("assign into")[key] = value
 
-    def __iadd__(self, other):
+    def _update(self, ufunc, other):
         view = self._writable("update")
-        np.add(view, other, out=view, casting="unsafe")
+        ufunc(view, other, out=view, casting="unsafe")
         return self
+
+    def __iadd__(self, other):
+        return self._update(np.add, other)
 
     def __isub__(self, other):
-        view = self._writable("update")
-        np.subtract(view, other, out=view, casting="unsafe")
-        return self
+        return self._update(np.subtract, other)
 
     def __imul__(self, other):
-        view = self._writable("update")
-        np.multiply(view, other, out=view, casting="unsafe")
-        return self
+        return self._update(np.multiply, other)
 
     def __itruediv__(self, other):
-        view = self._writable("update")
-        np.divide(view, other, out=view, casting="unsafe")
-        return self
+        return self._update(np.divide, other)
 
     def sum(self, axis=None, **numpy_options):
         """Sum over all elements or one axis; outside gradient numpy's options (dtype, out, keepdims)

@@ -27,7 +27,6 @@ inline const autodiff::Tensor& tensor_of(PyObject* obj) { return reinterpret_cas
 /// A new reference to the object representing t: the existing one if t already has one.
 PyObject* tensor_object(const autodiff::Tensor& t);
 
-void bind_tensor(pybind11::module_& m);
 
 }  // namespace pyflux::bindings
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #define PYFLUX_CAT2(a, b) a##b
 #define PYFLUX_CAT(a, b) PYFLUX_CAT2(a, b)
@@ -37,23 +38,23 @@ inline CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
 }  // namespace
 
-template <>
-void gemm<float>(bool ta, bool tb, index_t M, index_t N, index_t K, float alpha, const float* A,
-                 index_t lda, const float* B, index_t ldb, float beta, float* C, index_t ldc) {
+template <class T>
+void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+          index_t ldb, T beta, T* C, index_t ldc) {
     if (M == 0 || N == 0) return;
     if (M * N * K <= kSmallGemm) return gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    PYFLUX_BLAS(cblas_sgemm)(CblasRowMajor, op(ta), op(tb), (blasint)M, (blasint)N, (blasint)K, alpha,
-                             A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+    const auto m = static_cast<blasint>(M), n = static_cast<blasint>(N), k = static_cast<blasint>(K);
+    const auto la = static_cast<blasint>(lda), lb = static_cast<blasint>(ldb), lc = static_cast<blasint>(ldc);
+    if constexpr (std::is_same_v<T, float>)
+        PYFLUX_BLAS(cblas_sgemm)(CblasRowMajor, op(ta), op(tb), m, n, k, alpha, A, la, B, lb, beta, C, lc);
+    else
+        PYFLUX_BLAS(cblas_dgemm)(CblasRowMajor, op(ta), op(tb), m, n, k, alpha, A, la, B, lb, beta, C, lc);
 }
 
-template <>
-void gemm<double>(bool ta, bool tb, index_t M, index_t N, index_t K, double alpha, const double* A,
-                  index_t lda, const double* B, index_t ldb, double beta, double* C, index_t ldc) {
-    if (M == 0 || N == 0) return;
-    if (M * N * K <= kSmallGemm) return gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    PYFLUX_BLAS(cblas_dgemm)(CblasRowMajor, op(ta), op(tb), (blasint)M, (blasint)N, (blasint)K, alpha,
-                             A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
-}
+template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t, const float*, index_t,
+                          float, float*, index_t);
+template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t, const double*,
+                           index_t, double, double*, index_t);
 
 void set_num_threads(int n) {
     if (n < 1) n = 1;

@@ -15,18 +15,23 @@ StridedLayout<N> layout_of(int ndim, const index_t* shape) {
     return layout;
 }
 
-// out = f(a, b) with out contiguous; the inner loop is specialised for the common stride patterns
-// so that same-shape and scalar cases vectorise.
-template <class T, class F>
-void map_binary(int ndim, const index_t* shape, const T* a, const index_t* sa, const T* b,
-                const index_t* sb, T* out, F f) {
+// A contiguous result (operand 0) and two strided inputs a and b over `shape`.
+StridedLayout<3> binary_layout(int ndim, const index_t* shape, const index_t* sa, const index_t* sb) {
     auto layout = layout_of<3>(ndim, shape);
     contiguous_strides_of(ndim, shape, layout.strides[0].data());
     for (int d = 0; d < ndim; ++d) {
         layout.strides[1][d] = sa[d];
         layout.strides[2][d] = sb[d];
     }
-    for_each_row(layout, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
+    return layout;
+}
+
+// out = f(a, b) with out contiguous; the inner loop is specialised for the common stride patterns
+// so that same-shape and scalar cases vectorise.
+template <class T, class F>
+void map_binary(int ndim, const index_t* shape, const T* a, const index_t* sa, const T* b,
+                const index_t* sb, T* out, F f) {
+    for_each_row(binary_layout(ndim, shape, sa, sb), [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
         T* o = out + off[0];
         const T* pa = a + off[1];
         const T* pb = b + off[2];
@@ -48,13 +53,7 @@ void map_binary(int ndim, const index_t* shape, const T* a, const index_t* sa, c
 template <class T, class F>
 void map_binary_grad(int ndim, const index_t* shape, const T* g, const T* a, const index_t* sa,
                      const T* b, const index_t* sb, const T* out, T* grad, F f) {
-    auto layout = layout_of<3>(ndim, shape);
-    contiguous_strides_of(ndim, shape, layout.strides[0].data());
-    for (int d = 0; d < ndim; ++d) {
-        layout.strides[1][d] = sa[d];
-        layout.strides[2][d] = sb[d];
-    }
-    for_each_row(layout, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
+    for_each_row(binary_layout(ndim, shape, sa, sb), [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
         const T* pg = g + off[0];
         const T* po = (out ? out : g) + off[0];  // rules that ignore the output may pass none
         T* pd = grad + off[0];
