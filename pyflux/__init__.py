@@ -1,19 +1,51 @@
 """pyflux: Flux-style deep learning for Python on a C++ reverse-mode autodiff core."""
 
+from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
-from pyflux.activations import identity, relu, sigmoid, tanh, σ
+from pyflux.activations import (
+    celu, elu, gelu, gelu_erf, gelu_tanh, hardsigmoid, hardswish, hardtanh, hardσ, identity, leakyrelu, lisht,
+    logcosh, logsigmoid, logσ, mish, relu, relu6, selu, sigmoid, softplus, softshrink, softsign, swish, tanh,
+    tanhshrink, σ,
+)
+from pyflux.basic import Embedding, Scale
+from pyflux.callbacks import throttle
+from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
+from pyflux.dataflow import Parallel, SkipConnection
 from pyflux.gradient import Grads, Params, gradient, params, withgradient
-from pyflux.initialise import glorot_uniform
+from pyflux.initialise import (
+    glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32, orthogonal, rand32, randn32,
+    truncated_normal, zeros32,
+)
 from pyflux.layers import Chain, Dense
-from pyflux.losses import crossentropy, logitcrossentropy, mse
-from pyflux.optimise import Adam, Descent, Leaf, RMSProp, setup, update
+from pyflux.losses import (
+    binary_focal_loss, binarycrossentropy, crossentropy, focal_loss, hinge_loss, huber_loss, kldivergence,
+    label_smoothing, logitbinarycrossentropy, logitcrossentropy, mae, mse, msle, poisson_loss, squared_hinge_loss,
+)
+from pyflux.modes import testmode, trainmode
+from pyflux.normalise import BatchNorm, Dropout, LayerNorm
+from pyflux.optimise import (
+    AMSGrad, AdaDelta, AdaGrad, AdaMax, Adam, AdamW, ClipGrad, ClipNorm, Descent, Leaf, Lion, Momentum, NAdam,
+    Nesterov, OAdam, OptimiserChain, RAdam, RMSProp, SignDecay, WeightDecay, adjust, freeze, setup, thaw, update,
+)
 from pyflux.param import Param, param
+from pyflux.precision import f32, f64
 from pyflux.serialize import load, loadmodel, save, state
 from pyflux.train import train
+from pyflux.tree import trainables
 
 __all__ = [
-    "Adam", "Chain", "Dense", "Descent", "Grads", "Leaf", "Param", "Params", "RMSProp", "Tensor", "__version__",
-    "crossentropy", "exp", "get_num_threads", "glorot_uniform", "gradient", "identity", "load", "loadmodel", "log",
-    "logitcrossentropy", "logsoftmax", "mean", "mse", "param", "params", "relu", "save", "set_num_threads", "setup",
-    "sigmoid", "softmax", "state", "sum", "tanh", "train", "update", "withgradient", "σ",
+    "AMSGrad", "AdaDelta", "AdaGrad", "AdaMax", "Adam", "AdamW", "BatchNorm", "Chain", "ClipGrad", "ClipNorm",
+    "DataLoader", "Dense", "Descent", "Dropout", "Embedding", "Grads", "LayerNorm", "Leaf", "Lion", "Momentum",
+    "NAdam", "Nesterov", "OAdam", "OptimiserChain", "Parallel", "Param", "Params", "RAdam", "RMSProp", "Scale",
+    "SignDecay", "SkipConnection", "Tensor", "WeightDecay", "__version__", "adjust", "binary_focal_loss",
+    "binarycrossentropy", "celu", "crossentropy", "datasets", "elu", "exp", "f32", "f64", "flatten", "focal_loss",
+    "freeze", "gelu", "gelu_erf", "gelu_tanh", "get_num_threads", "glorot_normal", "glorot_uniform", "gradient",
+    "hardsigmoid", "hardswish", "hardtanh", "hardσ", "hinge_loss", "huber_loss", "identity", "kaiming_normal",
+    "kaiming_uniform", "kldivergence", "label_smoothing", "leakyrelu", "lisht", "load", "loadmodel", "log",
+    "logcosh", "logitbinarycrossentropy", "logitcrossentropy", "logsigmoid", "logsoftmax", "logσ", "losses", "mae",
+    "mean", "mish", "mse", "msle", "onecold", "onehot", "onehotbatch", "ones32", "orthogonal", "param", "params",
+    "poisson_loss", "rand32", "randn32", "relu", "relu6", "save", "selu", "set_num_threads", "setup", "sigmoid",
+    "softmax", "softplus", "softshrink", "softsign", "squared_hinge_loss", "state", "sum", "swish", "tanh",
+    "tanhshrink", "testmode", "thaw", "throttle", "train", "trainables", "trainmode", "truncated_normal", "update",
+    "withgradient", "zeros32", "σ",
 ]

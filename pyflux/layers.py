@@ -72,9 +72,9 @@ class Dense:
         batch = shape[1:]
         if len(batch) > 1:
             x = x.reshape(n_in, -1)
-        fused = self.σ.code if isinstance(self.σ, Activation) else 0
+        fused, param = (self.σ.code, self.σ.param) if isinstance(self.σ, Activation) else (0, None)
         bias = self.bias if isinstance(self.bias, Param) else None
-        y = _core.dense(self.weight, bias, x, fused)
+        y = _core.dense(self.weight, bias, x, fused, param)
         if not isinstance(self.σ, Activation):
             y = self.σ(y)
         return y.reshape(n_out, *batch) if len(batch) > 1 else y
@@ -121,26 +121,43 @@ def _name(f):
 
 
 class Chain:
-    """``Chain(layer1, layer2, ...)``: applies the layers in order, ``Chain(f, g)(x) == g(f(x))``.
+    """``Chain(layer1, layer2, ...)`` or ``Chain(name1=layer1, ...)``: applies the layers in order,
+    ``Chain(f, g)(x) == g(f(x))``.
 
-    Any callable can be a layer. A Chain supports ``len``, iteration and indexing; slicing returns a
-    Chain.
+    Any callable can be a layer. ``c(x, y)`` passes the tuple ``(x, y)`` to the first layer. A Chain
+    supports ``len``, iteration (over the layers) and indexing: ``c[0]``, ``c[-1]``; a slice or a
+    list of positions returns a Chain (keeping names). Named layers are kept in a dict in
+    ``c.layers`` and are also reached as ``c["enc"]`` and ``c.enc``; ``keys()`` lists the names
+    (positions for an unnamed Chain). A layer may not be called ``layers``.
 
     >>> import pyflux as flux
     >>> flux.Chain(flux.Dense(2, 3, flux.sigmoid), flux.Dense(3, 2))
     Chain(Dense(2 => 3, σ), Dense(3 => 2))
+    >>> flux.Chain(enc=flux.Dense(2, 3), dec=flux.Dense(3, 2))
+    Chain(enc = Dense(2 => 3), dec = Dense(3 => 2))
     """
 
     _fields = ("layers",)
 
-    def __init__(self, *layers):
-        for i, layer in enumerate(layers):
+    def __init__(self, *layers, **named):
+        if layers and named:
+            raise TypeError("Chain: give the layers either all by position or all by name")
+        if "layers" in named:
+            raise ValueError("a Chain cannot have a named layer called `layers`")
+        for key, layer in (named.items() if named else enumerate(layers)):
             if not callable(layer):
-                raise TypeError(f"Chain: layer {i} is not callable: {layer!r}")
-        self.layers = tuple(layers)
+                raise TypeError(f"Chain: layer {key} is not callable: {layer!r}")
+        self.layers = dict(named) if named else tuple(layers)
 
-    def __call__(self, x):
-        for layer in self.layers:
+    @property
+    def _sequence(self):
+        layers = self.layers
+        return tuple(layers.values()) if type(layers) is dict else layers
+
+    def __call__(self, *xs):
+        x = xs[0] if len(xs) == 1 else xs
+        layers = self.layers
+        for layer in (layers.values() if type(layers) is dict else layers):
             x = layer(x)
         return x
 
@@ -148,12 +165,30 @@ class Chain:
         return len(self.layers)
 
     def __iter__(self):
-        return iter(self.layers)
+        return iter(self._sequence)
+
+    def keys(self):
+        """The layers' names for a named Chain, else their positions 0, 1, ..."""
+        return list(self.layers) if isinstance(self.layers, dict) else list(range(len(self.layers)))
 
     def __getitem__(self, i):
-        if isinstance(i, slice):
-            return Chain(*self.layers[i])
-        return self.layers[i]
+        if isinstance(i, str):
+            if not isinstance(self.layers, dict):
+                raise KeyError(f"Chain: no layer named {i!r}: the layers have no names")
+            return self.layers[i]
+        if isinstance(i, (slice, list)):
+            keys = self.keys()
+            picked = keys[i] if isinstance(i, slice) else [keys[j] for j in i]
+            if isinstance(self.layers, dict):
+                return Chain(**{k: self.layers[k] for k in picked})
+            return Chain(*(self.layers[k] for k in picked))
+        return self._sequence[i]
+
+    def __getattr__(self, name):
+        layers = self.__dict__.get("layers")
+        if isinstance(layers, dict) and name in layers:
+            return layers[name]
+        raise AttributeError(f"'Chain' object has no attribute {name!r}")
 
     def __repr__(self):
         return show.compact(self)

@@ -1,8 +1,28 @@
-"""Loss functions, prediction first: ``loss(ŷ, y, agg=mean)``."""
+"""Loss functions, prediction first: ``loss(ŷ, y, agg=mean)``.
+
+Each loss is a composition of pyflux operations, so ``gradient`` differentiates it; numpy arrays
+and Python numbers work too. Arrays are features x batch as in Flux, and ``dims`` is 0-based:
+Flux's ``dims=1`` is ``dims=0`` here, the feature (class) axis.
+
+``agg`` reduces the array of losses: ``flux.mean`` (the default), ``flux.sum``, or any callable
+such as ``flux.identity``. Losses marked "per sample" first sum over ``dims`` (removing that axis),
+then aggregate over the samples; the others aggregate over all elements. ``eps`` defaults to the
+machine epsilon of ŷ's float type (float64 for integers and Python numbers).
+
+A target of a different shape than the prediction raises ValueError naming both shapes; a scalar
+target skips the check and broadcasts.
+"""
 
 import numpy as np
 
-from pyflux._core import log, logsoftmax, mean, sum
+from pyflux._core import log, logsoftmax, mean, relu, sum
+from pyflux.activations import logsigmoid
+
+__all__ = [
+    "binary_focal_loss", "binarycrossentropy", "crossentropy", "focal_loss", "hinge_loss", "huber_loss",
+    "kldivergence", "label_smoothing", "logitbinarycrossentropy", "logitcrossentropy", "mae", "mse", "msle",
+    "poisson_loss", "squared_hinge_loss",
+]
 
 
 def _check_sizes(name, yhat, y):
@@ -12,19 +32,88 @@ def _check_sizes(name, yhat, y):
         raise ValueError(f"{name}: the prediction has shape {tuple(a)} but the target has shape {tuple(b)}")
 
 
+def _eps(yhat):
+    """Flux's default ε: ``eps`` of ŷ's float type, float64's for integers and Python numbers."""
+    dtype = np.dtype(getattr(yhat, "dtype", np.float64))
+    return float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
+
+
+def _abs(x):
+    """|x| from relu; its derivative at 0 is 0, like sign(0)."""
+    return relu(x) + relu(-x)
+
+
+def _xlogy(x, y):
+    """Flux's xlogy: x·log(y), and 0 where x == 0 even if y == 0 (for y >= 0)."""
+    if getattr(x, "traced", False):
+        # The zeros of a traced x cannot be read; adding the smallest normal number keeps
+        # 0·log(0) finite and changes no y above about 1e-292 (1e-31 in float32).
+        return x * log(y + np.finfo(np.dtype(getattr(y, "dtype", np.float64))).tiny)
+    # Where x == 0 the log sees y + 1 >= 1, so the product is exactly 0 there.
+    return x * log(y + (np.asarray(x) == 0))
+
+
+# --- regression -----------------------------------------------------------------------------------
+
 def mse(yhat, y, *, agg=mean):
     """``mse(ŷ, y; agg=mean) = agg((ŷ - y)²)``: mean squared error over all elements.
 
-    ``agg`` may be ``flux.mean``, ``flux.sum`` or any function of the array of squared errors.
+    ŷ and y have the same shape (or y is a scalar). ``agg`` may be ``flux.mean``, ``flux.sum`` or
+    any function of the array of squared errors.
     """
     _check_sizes("mse", yhat, y)
     d = yhat - y
     return agg(d * d)
 
 
-def _eps(yhat):
-    return float(np.finfo(yhat.dtype).eps) if np.dtype(getattr(yhat, "dtype", np.float64)).kind == "f" else 1e-7
+def mae(yhat, y, *, agg=mean):
+    """``mae(ŷ, y; agg=mean) = agg(|ŷ - y|)``: mean absolute error over all elements.
 
+    ŷ and y have the same shape. The derivative of |e| at e = 0 is taken as 0.
+    """
+    _check_sizes("mae", yhat, y)
+    return agg(_abs(yhat - y))
+
+
+def msle(yhat, y, *, agg=mean, eps=None):
+    """``msle(ŷ, y; agg=mean, eps) = agg(log((ŷ + eps) / (y + eps))²)``: mean squared log error.
+
+    Over all elements of same-shaped, non-negative ŷ and y; it penalises under-estimates more than
+    over-estimates. ``eps`` defaults to the machine epsilon of ŷ's dtype.
+    """
+    _check_sizes("msle", yhat, y)
+    eps = _eps(yhat) if eps is None else eps
+    r = log((yhat + eps) / (y + eps))
+    return agg(r * r)
+
+
+def huber_loss(yhat, y, *, agg=mean, delta=1.0):
+    """``huber_loss(ŷ, y; agg=mean, delta=1)``, elementwise with ``e = |ŷ - y|``::
+
+        0.5 e²               if e < delta
+        delta (e - delta/2)  otherwise
+
+    aggregated over all elements of same-shaped ŷ and y: quadratic near 0, linear for outliers.
+    """
+    _check_sizes("huber_loss", yhat, y)
+    e = _abs(yhat - y)
+    m = delta - relu(delta - e)  # min(e, delta)
+    return agg(0.5 * m * m + delta * (e - m))
+
+
+def poisson_loss(yhat, y, *, agg=mean):
+    """``poisson_loss(ŷ, y; agg=mean) = agg(ŷ - xlogy(y, ŷ))``: Poisson negative log-likelihood.
+
+    ŷ > 0 are predicted rates, y the observed counts, same shape, over all elements;
+    ``xlogy(y, ŷ) = y log ŷ`` is 0 where y == 0, even if ŷ == 0.
+    """
+    _check_sizes("poisson_loss", yhat, y)
+    return agg(yhat - _xlogy(y, yhat))
+
+
+# --- classification -------------------------------------------------------------------------------
+# Flux writes these with xlogy(y, p); where p = ŷ + eps > 0 the plain product y·log(p) is already
+# 0 at y == 0, so they use it.
 
 def crossentropy(yhat, y, *, dims=0, agg=mean, eps=None):
     """``crossentropy(ŷ, y; dims=0, agg=mean, eps=eps(ŷ's dtype))``: ``agg(-Σ_dims y log(ŷ + eps))``.
@@ -41,7 +130,106 @@ def crossentropy(yhat, y, *, dims=0, agg=mean, eps=None):
 def logitcrossentropy(yhat, y, *, dims=0, agg=mean):
     """``logitcrossentropy(ŷ, y; dims=0, agg=mean)``: ``agg(-Σ_dims y logsoftmax(ŷ))``.
 
-    Equal to ``crossentropy(softmax(ŷ), y)`` but computed stably from the logits ŷ.
+    ŷ holds logits and y the targets (e.g. one-hot), same shape, features x batch: per sample
+    over the class axis ``dims``. Equal to ``crossentropy(softmax(ŷ, dims), y)`` but computed
+    stably from the logits.
     """
     _check_sizes("logitcrossentropy", yhat, y)
     return agg(-sum(y * logsoftmax(yhat, dims), dims))
+
+
+def binarycrossentropy(yhat, y, *, agg=mean, eps=None):
+    """``binarycrossentropy(ŷ, y; agg=mean, eps)``: ``agg(-y log(ŷ + eps) - (1 - y) log(1 - ŷ + eps))``.
+
+    ŷ holds probabilities in [0, 1] (e.g. sigmoid output), y the targets in [0, 1], same shape;
+    aggregated over all elements. Prefer :func:`logitbinarycrossentropy` on logits.
+    """
+    _check_sizes("binarycrossentropy", yhat, y)
+    eps = _eps(yhat) if eps is None else eps
+    return agg(-y * log(yhat + eps) - (1 - y) * log(1 - yhat + eps))
+
+
+def logitbinarycrossentropy(yhat, y, *, agg=mean):
+    """``logitbinarycrossentropy(ŷ, y; agg=mean) = agg((1 - y) ŷ - logσ(ŷ))``.
+
+    Equal to ``binarycrossentropy(σ(ŷ), y)`` but computed stably from the logits ŷ, over all
+    elements of same-shaped ŷ and y.
+    """
+    _check_sizes("logitbinarycrossentropy", yhat, y)
+    return agg((1 - y) * yhat - logsigmoid(yhat))
+
+
+def kldivergence(yhat, y, *, dims=0, agg=mean, eps=None):
+    """``kldivergence(ŷ, y; dims=0, agg=mean, eps)``: the Kullback-Leibler divergence of ŷ from y,
+
+        agg(Σ_dims xlogx(y)) + crossentropy(ŷ, y; dims, agg, eps)  =  agg(Σ_dims y log(y / (ŷ + eps)))
+
+    per sample: ŷ and y are probability distributions along ``dims`` (features x batch), and
+    ``xlogx(y) = y log y`` is 0 where y == 0. ``eps`` defaults to the machine epsilon of ŷ's dtype.
+    """
+    _check_sizes("kldivergence", yhat, y)
+    entropy = agg(sum(_xlogy(y, y), dims))
+    return entropy + crossentropy(yhat, y, dims=dims, agg=agg, eps=eps)
+
+
+def focal_loss(yhat, y, *, dims=0, agg=mean, gamma=2, eps=None):
+    """``focal_loss(ŷ, y; dims=0, agg=mean, gamma=2, eps)``, with ``p = ŷ + eps``::
+
+        agg(Σ_dims -y (1 - p)^gamma log(p))
+
+    per sample: ŷ holds probabilities (softmax output) along the class axis ``dims``, y one-hot
+    targets of the same shape. It down-weights well-classified samples; gamma=0 gives
+    :func:`crossentropy`. ``eps`` defaults to the machine epsilon of ŷ's dtype.
+    """
+    _check_sizes("focal_loss", yhat, y)
+    p = yhat + (_eps(yhat) if eps is None else eps)
+    return agg(sum(-y * (1 - p) ** gamma * log(p), dims))
+
+
+def binary_focal_loss(yhat, y, *, agg=mean, gamma=2, eps=None):
+    """``binary_focal_loss(ŷ, y; agg=mean, gamma=2, eps)``, with ``p = ŷ + eps``::
+
+        p_t = y p + (1 - y)(1 - p);   agg(-(1 - p_t)^gamma log(p_t))
+
+    over all elements: ŷ holds probabilities (sigmoid output), y binary targets of the same shape;
+    gamma=0 gives :func:`binarycrossentropy`. ``eps`` defaults to the machine epsilon of ŷ's dtype.
+    """
+    _check_sizes("binary_focal_loss", yhat, y)
+    p = yhat + (_eps(yhat) if eps is None else eps)
+    p_t = y * p + (1 - y) * (1 - p)
+    return agg(-((1 - p_t) ** gamma) * log(p_t))
+
+
+def label_smoothing(y, alpha, *, dims=0):
+    """``label_smoothing(y, alpha; dims=0)``: smoothed targets, for use with the losses above.
+
+    ``dims=0`` (Flux's dims=1): y holds one-hot columns along axis 0, and the result is
+    ``y (1 - alpha) + alpha / y.shape[0]``; another axis divides by its length instead.
+    ``dims=None`` (Flux's dims=0): y holds binary labels as numbers, and the result is
+    ``y (1 - alpha) + alpha / 2``. Raises ValueError unless ``0 < alpha < 1``.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"label_smoothing: alpha must be between 0 and 1, got {alpha}")
+    classes = 2 if dims is None else np.shape(y)[dims]
+    return y * (1 - alpha) + alpha / classes
+
+
+# --- margin ---------------------------------------------------------------------------------------
+
+def hinge_loss(yhat, y, *, agg=mean):
+    """``hinge_loss(ŷ, y; agg=mean) = agg(max(0, 1 - ŷ y))``, over all elements.
+
+    ŷ are real scores, y the targets in {-1, 1}, same shape.
+    """
+    _check_sizes("hinge_loss", yhat, y)
+    return agg(relu(1 - yhat * y))
+
+
+def squared_hinge_loss(yhat, y, *, agg=mean):
+    """``squared_hinge_loss(ŷ, y; agg=mean) = agg(max(0, 1 - ŷ y)²)``, over all elements.
+
+    ŷ are real scores, y the targets in {-1, 1}, same shape.
+    """
+    _check_sizes("squared_hinge_loss", yhat, y)
+    h = relu(1 - yhat * y)
+    return agg(h * h)

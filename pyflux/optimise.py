@@ -1,125 +1,27 @@
-"""Optimisation rules and how they are applied: ``setup``/``update`` (explicit style) and
-``update(opt, params, grads)`` (implicit style)."""
+"""How optimisation rules are applied: ``setup``/``update`` (explicit style) and
+``update(opt, params, grads)`` (implicit style); ``adjust``, ``freeze`` and ``thaw`` of a state tree.
+The rules themselves are in :mod:`pyflux.rules`."""
 
 import warnings
 
-import numpy as np
-
-from pyflux import _core
 from pyflux.gradient import Grads, Params
 from pyflux.param import Param
-from pyflux.tree import mirror, zip_leaves
-
-
-class Rule:
-    """An optimisation rule: hyperparameters plus ``init(p) -> state`` and
-    ``apply(state, p, g) -> state``, which updates ``p`` in place from its gradient ``g``."""
-
-    stateful = False
-
-    def init(self, p):
-        return None
-
-    def apply(self, state, p, g):
-        raise NotImplementedError
-
-    def _implicit_apply(self, p, g):
-        """One step for p in the implicit style, where the rule keeps each parameter's state itself,
-        keyed by identity (as Flux's old optimisers did)."""
-        if not self.stateful:
-            self.apply(None, p, g)
-            return
-        states = self.__dict__.setdefault("_states", {})
-        entry = states.get(id(p))
-        if entry is None or entry[0] is not p:
-            entry = states[id(p)] = [p, self.init(p)]
-        entry[1] = self.apply(entry[1], p, g)
-
-
-def _check_eta(eta):
-    if eta < 0:
-        raise ValueError(f"the learning rate cannot be negative, got {eta}")
-    return eta
-
-
-class Descent(Rule):
-    """``Descent(eta=0.1)``: plain gradient descent, ``p -= eta * g``."""
-
-    def __init__(self, eta=0.1):
-        self.eta = _check_eta(eta)
-
-    def apply(self, state, p, g):
-        _core.descent_update(p, g, self.eta)
-        return state
-
-    def __repr__(self):
-        return f"Descent(eta={self.eta})"
-
-
-def _state_array(p):
-    return np.zeros(p.shape, dtype=p.dtype)
-
-
-class RMSProp(Rule):
-    """``RMSProp(eta=0.001, rho=0.9, epsilon=1e-8, *, centred=False)``.
-
-    ``s = rho s + (1 - rho) g²``; centred also keeps ``a = rho a + (1 - rho) g``;
-    ``p -= eta g / (sqrt(s - a²) + epsilon)`` (``a = 0`` unless centred). State starts at zero.
-    """
-
-    stateful = True
-
-    def __init__(self, eta=0.001, rho=0.9, epsilon=1e-8, *, centred=False):
-        self.eta, self.rho, self.epsilon, self.centred = _check_eta(eta), rho, epsilon, centred
-
-    def init(self, p):
-        return (_state_array(p), _state_array(p) if self.centred else None)
-
-    def apply(self, state, p, g):
-        s, a = state
-        _core.rmsprop_update(p, g, s, a, self.eta, self.rho, self.epsilon)
-        return state
-
-    def __repr__(self):
-        return f"RMSProp(eta={self.eta}, rho={self.rho}, epsilon={self.epsilon}, centred={self.centred})"
-
-
-class Adam(Rule):
-    """``Adam(eta=0.001, beta=(0.9, 0.999), epsilon=1e-8)``.
-
-    ``m = β1 m + (1 - β1) g``; ``v = β2 v + (1 - β2) g²``;
-    ``p -= eta (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + epsilon)`` at step t = 1, 2, ...
-    State: m and v start at zero, with the powers β^t kept per parameter.
-    """
-
-    stateful = True
-
-    def __init__(self, eta=0.001, beta=(0.9, 0.999), epsilon=1e-8):
-        self.eta, self.beta, self.epsilon = _check_eta(eta), tuple(beta), epsilon
-
-    def init(self, p):
-        return (_state_array(p), _state_array(p), list(self.beta))
-
-    def apply(self, state, p, g):
-        m, v, powers = state
-        b1, b2 = self.beta
-        _core.adam_update(p, g, m, v, self.eta, b1, b2, self.epsilon, powers[0], powers[1])
-        powers[0] *= b1
-        powers[1] *= b2
-        return state
-
-    def __repr__(self):
-        return f"Adam(eta={self.eta}, beta={self.beta}, epsilon={self.epsilon})"
+from pyflux.rules import (  # noqa: F401  (re-exported)
+    AdaDelta, AdaGrad, AdaMax, Adam, AdamW, AMSGrad, ClipGrad, ClipNorm, Descent, Lion, Momentum, NAdam, Nesterov,
+    OAdam, OptimiserChain, RAdam, RMSProp, Rule, SignDecay, WeightDecay)
+from pyflux.tree import is_layer, mirror, zip_leaves
 
 
 class Leaf:
-    """One parameter's place in the state tree from :func:`setup`: its rule and its state."""
+    """One parameter's place in the state tree from :func:`setup`: its rule, its state, and whether
+    it is frozen (skipped by :func:`update` and :func:`train`; see :func:`freeze`)."""
 
-    def __init__(self, rule, state):
-        self.rule, self.state = rule, state
+    def __init__(self, rule, state, frozen=False):
+        self.rule, self.state, self.frozen = rule, state, frozen
 
     def __repr__(self):
-        return f"Leaf({self.rule!r}, {self.state!r})"
+        frozen = ", frozen=True" if self.frozen else ""
+        return f"Leaf({self.rule!r}, {self.state!r}{frozen})"
 
 
 def setup(rule, model):
@@ -162,7 +64,8 @@ def update(state, model, grads):
         pairs = list({id(p): (p, g) for p, g in zip_leaves(model, _model_gradient(model, grads))}.values())
         leaves = leaves_for([p for p, _ in pairs], state, model, "update")
     for (p, g), leaf in zip(pairs, leaves):
-        leaf.state = leaf.rule.apply(leaf.state, p, g)
+        if not leaf.frozen:
+            leaf.state = leaf.rule.apply(leaf.state, p, g)
     return state, model
 
 
@@ -184,3 +87,50 @@ def _model_gradient(model, grads):
                       "from gradient; using grads[0]", stacklevel=3)
         return grads[0]
     return grads
+
+
+def _state_leaves(tree, caller):
+    """Every :class:`Leaf` in a state tree (or part of one) from :func:`setup`."""
+    found, stack = [], [tree]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Leaf):
+            found.append(x)
+        elif isinstance(x, (Param, Rule)) or is_layer(x):
+            raise TypeError(f"{caller} expects the optimiser state from setup(rule, model), or a part of it; "
+                            f"got {type(x).__name__} inside it (a model?)")
+        elif isinstance(x, (tuple, list)):
+            stack.extend(reversed(x))
+        elif isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+    return found
+
+
+def adjust(state, eta=None, **changes):
+    """Changes hyperparameters in place (Flux's ``adjust!``), keeping the optimiser's state.
+
+    ``adjust(state, 0.01)`` sets ``eta`` in every leaf of a state tree from :func:`setup` (or any
+    part of it, such as ``state.layers[0]``); ``adjust(state, beta=(0.8, 0.99), rho=0.5)`` sets any
+    hyperparameter by name. Names a rule does not have are silently ignored (so AdaDelta ignores
+    ``eta``), chains forward to every rule they hold, and RMSProp's ``centred`` cannot be changed.
+    ``adjust(opt, ...)`` on a rule (the implicit style) changes that rule itself.
+    """
+    if isinstance(state, Rule):
+        state._set(eta, changes)
+        return
+    for leaf in _state_leaves(state, "adjust"):
+        leaf.rule = leaf.rule._adjusted(eta, changes)
+
+
+def freeze(state):
+    """Marks every leaf of ``state`` (a state tree from :func:`setup` or part of it, e.g.
+    ``state.layers[0]``) frozen: :func:`update` and :func:`train` leave those parameters and their
+    optimiser state alone until :func:`thaw`. A model instead of a state tree is a TypeError."""
+    for leaf in _state_leaves(state, "freeze"):
+        leaf.frozen = True
+
+
+def thaw(state):
+    """Undoes :func:`freeze` for every leaf of ``state`` (a state tree or part of one)."""
+    for leaf in _state_leaves(state, "thaw"):
+        leaf.frozen = False

@@ -46,10 +46,14 @@ returns ``show.compact(self)``, which prints ``TypeName(child, ...)``. Its ``__s
 that Julia stores differently: ``_mutable = True`` for a layer that Flux defines as a mutable struct
 (BatchNorm, Dropout), and ``_struct_bytes`` for the Julia struct's size when the default (8 bytes
 per array or number field, 1 per bool, 0 per function, rounded up to a multiple of 8) is wrong.
+``_noexpand = True`` prints a layer on one line even when it holds other layers (Flux's
+``@layer :noexpand``, used by LayerNorm). Named children (a dict field, as in a named Chain or
+Parallel) print as ``name = child`` in both forms.
 """
 
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -58,12 +62,16 @@ from pyflux.param import Param
 from pyflux.tree import children, is_layer
 
 _COMMENT_COLUMN = {True: 20, False: 39}  # top level, nested; 39 because the comma is not counted
+_OPERATOR_NAMES = {operator.add: "+", operator.sub: "-", operator.mul: "*"}  # Julia's names for them
 
 
 def name(f):
-    """The name a function prints as: an activation's Flux name, else ``__name__``, else its repr."""
+    """The name a function prints as: an activation's Flux name, ``+``/``-``/``*`` for
+    ``operator.add``/``sub``/``mul``, else ``__name__``, else its repr."""
     if isinstance(f, Activation):
         return f.name
+    if type(f) is type(operator.add) and f in _OPERATOR_NAMES:
+        return _OPERATOR_NAMES[f]
     return getattr(f, "__name__", None) or repr(f)
 
 
@@ -132,7 +140,7 @@ def _inline(x):
 
 def _big_show(x, lines, indent, key):
     kids = _show_children(x)
-    if not any(_holds_layer(child) for _, child in kids):
+    if getattr(type(x), "_noexpand", False) or not any(_holds_layer(child) for _, child in kids):
         lines.append(_layer_line(x, indent, key))
         return
     pad = " " * indent

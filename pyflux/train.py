@@ -5,8 +5,11 @@ import warnings
 
 from pyflux import _core
 from pyflux.gradient import Params
+from pyflux.modes import recording
 from pyflux.optimise import Rule, leaves_for, setup
 from pyflux.tree import trainables
+
+_RECORDING = recording()
 
 
 def _splat(item):
@@ -17,7 +20,7 @@ def _splat(item):
 def _step(loss, args, ps, i):
     """Records loss(*args) on a tape watching ps, checks the loss, and returns ps's gradients."""
     tape = _core.Tape(ps)
-    with tape:
+    with tape, _RECORDING:
         value = loss(*args)
     if isinstance(value, tuple):
         value = value[0]
@@ -76,6 +79,6 @@ def train(loss, model, data, opt, *, cb=None):
     for i, item in enumerate(data):
         grads = _step(lambda *args: loss(model, *args), _splat(item), ps, i)
         for p, leaf, g in zip(ps, ordered, grads):
-            if g is not None:
+            if g is not None and not leaf.frozen:
                 leaf.state = leaf.rule.apply(leaf.state, p, g)
     return None

@@ -11,6 +11,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from activation_references import REFERENCES, reference
+
 FLOAT_DTYPES = (np.float32, np.float64)
 float_dtypes = st.sampled_from(FLOAT_DTYPES)
 
@@ -98,10 +100,5 @@ def sigmoid_reference(x):
     return np.exp(-np.logaddexp(0.0, -np.asarray(x, np.float64)))
 
 
-# numpy versions of the activations, by the codes dense takes.
-ACTIVATION_REFERENCES = {
-    0: lambda z: np.asarray(z, np.float64),
-    1: lambda z: np.maximum(np.asarray(z, np.float64), 0.0),
-    2: sigmoid_reference,
-    3: lambda z: np.tanh(np.asarray(z, np.float64)),
-}
+# numpy versions of the activations (with their default parameters), by the codes dense takes.
+ACTIVATION_REFERENCES = {code: reference(name) for name, (code, _, _) in REFERENCES.items()}

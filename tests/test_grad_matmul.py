@@ -5,6 +5,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from activation_references import PARAMETERISED, REFERENCES, kinks
 from gradcheck import check_gradient, covers
 from pyflux import _core as C
 from strategies import arrays
@@ -167,3 +168,32 @@ def test_dense_of_traced_views(act):
     check_gradient(lambda ts: C.dense(ts[0].T, ts[1][::-2], ts[2][::-1, ::2], act), [Wt, b, x])
     # One tensor as both the weight and (transposed) the input.
     check_gradient(lambda ts: C.dense(ts[0], None, ts[0].T, act), [rng.uniform(-1, 1, (4, 4))])
+
+
+def dense_case_clear_of_kinks(name, seed, n, p=None):
+    """W, b, x (batch-first, (n, 3)) whose pre-activations keep 1e-3 from the activation's kinks."""
+    rng = np.random.default_rng(seed)
+    W, b, x = rng.uniform(-1.5, 1.5, (4, 3)), rng.uniform(-1, 1, 4), rng.uniform(-2, 2, (n, 3))
+    z = np.concatenate([W @ x.T + b[:, None], W @ x[:1].T], axis=1)  # with the bias, and without
+    for k in kinks(name, p):
+        assert np.all(np.abs(z - k) > 1e-3), f"seed {seed} puts a pre-activation on {name}'s kink"
+    return W, b, x
+
+
+@covers("dense")
+@pytest.mark.parametrize("name", list(REFERENCES))
+@pytest.mark.parametrize("seed, n", [(11, 5), (12, 1)])
+def test_dense_with_every_activation(name, seed, n):
+    code = REFERENCES[name][0]
+    W, b, x = dense_case_clear_of_kinks(name, seed, n)
+    check_gradient(lambda ts: C.dense(ts[0], ts[1], ts[2].T, code), [W, b, x])
+    check_gradient(lambda ts: C.dense(ts[0], None, ts[1][0], code), [W, x])  # one sample, 1-D
+
+
+@covers("dense")
+@pytest.mark.parametrize("name", PARAMETERISED)
+def test_dense_with_a_parameter(name):
+    code, _, default = REFERENCES[name]
+    p = 2 * default
+    W, b, x = dense_case_clear_of_kinks(name, 13, 6, p)
+    check_gradient(lambda ts: C.dense(ts[0], ts[1], ts[2].T, code, p), [W, b, x])

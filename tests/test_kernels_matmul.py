@@ -177,5 +177,6 @@ def test_dense_shape_errors():
         C.dense(W, None, np.ones(4), 0)
     with pytest.raises(ValueError, match="weight must be 2-D"):
         C.dense(np.ones(3), None, np.ones(3), 0)
-    with pytest.raises(ValueError, match="activation"):
-        C.dense(W, None, np.ones(3), 4)
+    for code in (-1, 23):
+        with pytest.raises(ValueError, match="unknown activation code"):
+            C.dense(W, None, np.ones(3), code)

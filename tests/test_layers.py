@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from gradcheck import check_gradient
 from strategies import ACTIVATION_REFERENCES, assert_forward_close
 
 import pyflux as flux
@@ -251,3 +252,71 @@ def test_chain_container_protocol():
 def test_chain_rejects_non_callable_layer():
     with pytest.raises(TypeError, match="layer 1"):
         flux.Chain(flux.Dense(2, 3), 3)
+
+
+# --- named Chain ---------------------------------------------------------------------------------
+
+def test_named_chain_access_and_call(rng):
+    enc, dec = flux.Dense(2, 3, flux.relu), flux.Dense(3, 2)
+    c = flux.Chain(enc=enc, dec=dec)
+    assert c["enc"] is enc and c.dec is dec and c[0] is enc and c[-1] is dec
+    assert len(c) == 2 and list(c) == [enc, dec] and c.keys() == ["enc", "dec"]
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_allclose(c(x), dec(enc(x)), rtol=1e-6)
+    sub = c[1:]
+    assert type(sub) is flux.Chain and sub.keys() == ["dec"] and sub.dec is dec
+    assert c[[1, 0]].keys() == ["dec", "enc"]
+    assert flux.Chain(enc, dec)[[0]].layers == (enc,)
+    with pytest.raises(AttributeError):
+        c.nothing
+    with pytest.raises(KeyError):
+        flux.Chain(enc)["enc"]
+
+
+def test_named_chain_rejects_layers_name_and_mixing():
+    with pytest.raises(ValueError, match="`layers`"):
+        flux.Chain(layers=flux.Dense(1, 1))
+    with pytest.raises(TypeError):
+        flux.Chain(flux.Dense(1, 1), b=flux.Dense(1, 1))
+
+
+def test_chain_with_several_arguments_passes_a_tuple():
+    c = flux.Chain(lambda t: t[0] * t[1], lambda v: v + 1)
+    assert c(3, 4) == 13 and c((3, 4)) == 13
+
+
+def test_named_chain_printing():
+    c = flux.Chain(enc=flux.Chain(flux.Dense(2, 3, flux.tanh)), dec=flux.Dense(3, 2))
+    assert repr(c) == "Chain(enc = Chain(Dense(2 => 3, tanh)), dec = Dense(3 => 2))"
+    assert str(c) == "\n".join([
+        "Chain(",
+        "  enc = Chain(",
+        "    Dense(2 => 3, tanh),                # 9 parameters",
+        "  ),",
+        "  dec = Dense(3 => 2),                  # 8 parameters",
+        ")                   # Total: 4 arrays, 17 parameters, 276 bytes.",
+    ])
+
+
+def test_named_chain_gradient_state_and_training(rng, tmp_path):
+    c = flux.Chain(enc=flux.Dense(rng.standard_normal((3, 2))), dec=flux.Dense(rng.standard_normal((1, 3))))
+    x = rng.standard_normal((2, 5))
+    (g,) = flux.gradient(lambda m: flux.sum(m(x)), c)
+    W = np.array(c.dec.weight)
+    np.testing.assert_allclose(g.layers["enc"].weight, W.T @ np.ones((1, 5)) @ x.T, rtol=1e-12)
+    assert sorted(flux.state(c)["layers"]) == ["dec", "enc"]
+    flux.save(tmp_path / "c.npz", c)
+    fresh = flux.Chain(enc=flux.Dense(2, 3), dec=flux.Dense(3, 1))
+    flux.load(tmp_path / "c.npz", fresh)
+    np.testing.assert_array_equal(fresh.enc.weight, np.asarray(c.enc.weight, np.float32))
+    state = flux.setup(flux.Descent(0.1), c)
+    flux.update(state, c, g)
+    np.testing.assert_allclose(c.dec.weight, W - 0.1 * g.layers["dec"].weight)
+
+
+def test_dense_extra_batch_dims_finite_differences(rng):
+    def f(ts):
+        d = flux.Dense(3, 2, flux.tanh)
+        d.weight, d.bias = ts[1], ts[2]
+        return d(ts[0])
+    check_gradient(f, [rng.standard_normal((3, 2, 4)), rng.standard_normal((2, 3)), rng.standard_normal(2)])

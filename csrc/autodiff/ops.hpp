@@ -29,11 +29,15 @@ Tensor cast(const Tensor& x, DType dtype);
 // ops_matmul.cpp
 /// numpy's a @ b for 1-D and 2-D operands.
 Tensor matmul(const Tensor& a, const Tensor& b);
-/// act(W x + b) fused: W [out x in], b [out] or null, x [in] or [in x N].
-Tensor dense(const Tensor& W, const Tensor& b, const Tensor& x, Activation act);
+/// act(W x + b) fused: W [out x in], b [out] or null, x [in] or [in x N]; param as activation's.
+Tensor dense(const Tensor& W, const Tensor& b, const Tensor& x, Activation act, double param);
 
 // ops_activations.cpp
-Tensor activation(const Tensor& x, Activation act);
+/// act(x) elementwise; param is leakyrelu's a, elu's and celu's α, softshrink's λ (ignored by the
+/// others; kernels::default_param gives Flux's defaults).
+Tensor activation(const Tensor& x, Activation act, double param);
+/// Throws std::invalid_argument naming op when param is outside what act's backward supports.
+void check_activation_param(const char* op, Activation act, double param);
 
 // ops_softmax.cpp: normalised along `axis` (negative counts from the end).
 Tensor softmax(const Tensor& x, int axis);

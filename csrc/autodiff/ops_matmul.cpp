@@ -88,10 +88,12 @@ private:
 
 class DenseNode : public Node {
 public:
-    DenseNode(Activation act, Tensor W, Tensor y, GemmOperand x, Shape x_shape)
-        : act_(act), W_(std::move(W)), y_(std::move(y)), x_(std::move(x)), x_shape_(x_shape) {}
+    // saved is y, or the pre-activation z = W x + b where the activation's derivative needs it.
+    DenseNode(Activation act, double param, Tensor W, Tensor saved, GemmOperand x, Shape x_shape)
+        : act_(act), param_(param), W_(std::move(W)), saved_(std::move(saved)), x_(std::move(x)),
+          x_shape_(x_shape) {}
 
-    // dz = dy act'(y);  db = row sums of dz;  dW = dz x^T;  dx = W^T dz  (kernels::dense_backward)
+    // dz = dy act'(z);  db = row sums of dz;  dW = dz x^T;  dx = W^T dz  (kernels::dense_backward)
     void backward(const Tensor& g_in, Tape& tape) override {
         const Tensor g = contiguous(g_in);
         const index_t out = W_->shape[0], in = W_->shape[1], N = x_.cols;
@@ -103,7 +105,7 @@ public:
         dispatch(dt, [&](auto tag) {
             using T = decltype(tag);
             auto p = [](const Tensor& t) { return t ? t->ptr<T>() : nullptr; };
-            kernels::dense_backward<T>(act_, out, in, N, g->ptr<T>(), y_->ptr<T>(), W_->ptr<T>(),
+            kernels::dense_backward<T>(act_, param_, out, in, N, g->ptr<T>(), saved_->ptr<T>(), W_->ptr<T>(),
                                        {x_.data<T>(), x_.ld, x_.trans}, p(scratch), p(dW), p(db), p(dx));
         });
         if (dW) tape.accumulate(input_ids[0], dW);
@@ -113,7 +115,8 @@ public:
 
 private:
     Activation act_;
-    Tensor W_, y_;
+    double param_;
+    Tensor W_, saved_;
     GemmOperand x_;
     Shape x_shape_;
 };
@@ -147,7 +150,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<MatmulNode>(A, B, a->shape, b->shape); });
 }
 
-Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation act) {
+Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation act, double param) {
     if (W_in->shape.ndim != 2) throw std::invalid_argument("dense: weight must be 2-D, got shape " + W_in->shape.str());
     const index_t out = W_in->shape[0], in = W_in->shape[1];
     if (x->shape.ndim < 1 || x->shape.ndim > 2 || x->shape[0] != in)
@@ -159,19 +162,23 @@ Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation ac
         if (b->shape.ndim != 1 || b->shape[0] != out)
             throw std::invalid_argument("dense: bias must have shape (" + std::to_string(out) + ",), got " + b->shape.str());
     }
+    check_activation_param("dense", act, param);
     const Tensor W = contiguous(W_in);
     const Tensor bc = b ? contiguous(b) : Tensor{};
     const GemmOperand X = right_operand(x);
     const index_t N = X.cols;
     Shape shape = x->shape.ndim == 1 ? make_shape({out}) : make_shape({out, N});
     Tensor y = empty(W->dtype, shape);
+    // The pre-activation gets a buffer of its own only when a recorded backward will read it.
+    const bool keep_z = kernels::needs_input(act) && (traced(W_in) || (b && traced(b)) || traced(x));
+    Tensor z = keep_z ? empty(W->dtype, shape) : Tensor{};
     dispatch(W->dtype, [&](auto tag) {
         using T = decltype(tag);
-        kernels::dense_forward<T>(act, out, in, N, W->ptr<T>(), {X.data<T>(), X.ld, X.trans},
-                                  bc ? bc->ptr<T>() : nullptr, y->ptr<T>());
+        kernels::dense_forward<T>(act, param, out, in, N, W->ptr<T>(), {X.data<T>(), X.ld, X.trans},
+                                  bc ? bc->ptr<T>() : nullptr, z ? z->ptr<T>() : nullptr, y->ptr<T>());
     });
     return record_if_traced(y, {&W_in, &b, &x},
-                            [&] { return std::make_unique<DenseNode>(act, W, y, X, x->shape); });
+                            [&] { return std::make_unique<DenseNode>(act, param, W, keep_z ? z : y, X, x->shape); });
 }
 
 }  // namespace pyflux::autodiff

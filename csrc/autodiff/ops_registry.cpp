@@ -4,9 +4,12 @@
 namespace pyflux::autodiff {
 
 std::vector<std::string> op_names() {
-    return {"add",  "sub",    "mul",  "div",   "pow",   "neg",     "exp",  "log",  "cast",
-            "matmul", "dense", "identity", "relu", "sigmoid", "tanh", "softmax", "logsoftmax", "sum", "mean", "index",
-            "transpose", "reshape"};
+    return {"add",        "sub",        "mul",       "div",        "pow",       "neg",        "exp",
+            "log",        "cast",       "matmul",    "dense",      "identity",  "relu",       "sigmoid",
+            "tanh",       "hardsigmoid", "hardtanh", "leakyrelu",  "relu6",     "elu",        "gelu",
+            "gelu_erf",   "swish",      "hardswish", "selu",       "celu",      "softplus",   "softsign",
+            "logsigmoid", "logcosh",    "mish",      "tanhshrink", "softshrink", "lisht",     "softmax",
+            "logsoftmax", "sum",        "mean",      "index",      "transpose", "reshape"};
 }
 
 }  // namespace pyflux::autodiff

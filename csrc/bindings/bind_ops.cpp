@@ -10,19 +10,62 @@ namespace {
 
 using autodiff::Activation;
 
+// The activation ops by code: their names in _core, and the name of their parameter (null for
+// those without one).
+struct ActivationEntry {
+    const char* name;
+    const char* param;
+};
+constexpr ActivationEntry kActivationEntries[kernels::kActivationCount] = {
+    {"identity", nullptr},  {"relu", nullptr},     {"sigmoid", nullptr},   {"tanh", nullptr},
+    {"hardsigmoid", nullptr}, {"hardtanh", nullptr}, {"leakyrelu", "a"},     {"relu6", nullptr},
+    {"elu", "alpha"},       {"gelu", nullptr},     {"gelu_erf", nullptr},  {"swish", nullptr},
+    {"hardswish", nullptr}, {"selu", nullptr},     {"celu", "alpha"},      {"softplus", nullptr},
+    {"softsign", nullptr},  {"logsigmoid", nullptr}, {"logcosh", nullptr}, {"mish", nullptr},
+    {"tanhshrink", nullptr}, {"softshrink", "lambda"}, {"lisht", nullptr},
+};
+
+constexpr const ActivationEntry& entry_of(Activation act) { return kActivationEntries[static_cast<int>(act)]; }
+
 template <Activation act>
 Tensor activation_op(const Tensor& x) {
-    return autodiff::activation(x, act);
+    return autodiff::activation(x, act, kernels::default_param(act));
+}
+
+// The activations without a parameter: METH_O, as cheap a call as CPython has.
+template <Activation act>
+PyObject* activation_entry(PyObject*, PyObject* x) {
+    return guarded([&] { return call_unary(activation_op<act>, x, entry_of(act).name).release().ptr(); });
+}
+
+// act(x, param=default) for leakyrelu, elu, celu and softshrink.
+template <Activation act>
+PyObject* param_activation_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    const char* name = entry_of(act).name;
+    static const char* const names[] = {"x", entry_of(act).param};
+    PyObject* parsed[2] = {nullptr, nullptr};
+    if (!parse_arguments(name, args, nargs, kwnames, names, 2, 1, parsed)) return nullptr;
+    return guarded([&] {
+        double param = kernels::default_param(act);
+        if (parsed[1]) {
+            param = PyFloat_AsDouble(parsed[1]);
+            if (param == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+        }
+        autodiff::check_activation_param(name, act, param);
+        Tensor t = unary_operand(parsed[0], name);
+        Tensor out;
+        {
+            MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
+            out = autodiff::activation(t, act, param);
+        }
+        return wrap_result(out).release().ptr();
+    });
 }
 
 const char* op_name(UnaryFn fn) {
     if (fn == autodiff::neg) return "neg";
     if (fn == autodiff::exp) return "exp";
-    if (fn == autodiff::log) return "log";
-    if (fn == activation_op<Activation::identity>) return "identity";
-    if (fn == activation_op<Activation::relu>) return "relu";
-    if (fn == activation_op<Activation::sigmoid>) return "sigmoid";
-    return "tanh";
+    return "log";
 }
 
 const char* op_name(BinaryFn fn) {
@@ -95,14 +138,20 @@ Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
 }
 
 PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static const char* const names[] = {"W", "b", "x", "activation"};
-    PyObject* parsed[4] = {nullptr, nullptr, nullptr, nullptr};
-    if (!parse_arguments("dense", args, nargs, kwnames, names, 4, 4, parsed)) return nullptr;
+    static const char* const names[] = {"W", "b", "x", "activation", "param"};
+    PyObject* parsed[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    if (!parse_arguments("dense", args, nargs, kwnames, names, 5, 4, parsed)) return nullptr;
     return guarded([&] {
-        const long act = PyLong_AsLong(parsed[3]);
-        if (act < 0 || act > static_cast<long>(Activation::tanh)) {
+        const long code = PyLong_AsLong(parsed[3]);
+        if (code < 0 || code >= kernels::kActivationCount) {
             if (PyErr_Occurred()) throw py::error_already_set();
-            throw py::value_error("dense: unknown activation code " + std::to_string(act));
+            throw py::value_error("dense: unknown activation code " + std::to_string(code));
+        }
+        const auto act = static_cast<Activation>(code);
+        double param = kernels::default_param(act);
+        if (parsed[4] && parsed[4] != Py_None) {
+            param = PyFloat_AsDouble(parsed[4]);
+            if (param == -1.0 && PyErr_Occurred()) throw py::error_already_set();
         }
         Tensor W = unary_operand(parsed[0], "dense");
         Tensor b = parsed[1] == Py_None ? Tensor{} : in_dtype(parsed[1], W->dtype, "dense");
@@ -111,7 +160,7 @@ PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObje
         {
             const autodiff::index_t n = x->shape.ndim == 2 ? x->shape[1] : 1;
             MaybeReleaseGil gil(W->size() * n >= kReleaseGilElements);
-            out = autodiff::dense(W, b, x, static_cast<Activation>(act));
+            out = autodiff::dense(W, b, x, act, param);
         }
         return wrap_result(out).release().ptr();
     });
@@ -130,10 +179,35 @@ PyMethodDef fast_functions[] = {
     {"neg", unary_entry<autodiff::neg>, METH_O, "neg(x): -x."},
     {"exp", unary_entry<autodiff::exp>, METH_O, "exp(x): e to the power x, elementwise."},
     {"log", unary_entry<autodiff::log>, METH_O, "log(x): the natural logarithm, elementwise."},
-    {"identity", unary_entry<activation_op<Activation::identity>>, METH_O, "identity(x) = x."},
-    {"relu", unary_entry<activation_op<Activation::relu>>, METH_O, "relu(x) = max(x, 0), with relu'(0) = 0."},
-    {"sigmoid", unary_entry<activation_op<Activation::sigmoid>>, METH_O, "sigmoid(x) = 1 / (1 + exp(-x))."},
-    {"tanh", unary_entry<activation_op<Activation::tanh>>, METH_O, "tanh(x)."},
+    {"identity", activation_entry<Activation::identity>, METH_O, "identity(x) = x."},
+    {"relu", activation_entry<Activation::relu>, METH_O, "relu(x) = x < 0 ? 0 : x, with relu'(0) = 0."},
+    {"sigmoid", activation_entry<Activation::sigmoid>, METH_O, "sigmoid(x) = 1 / (1 + exp(-x))."},
+    {"tanh", activation_entry<Activation::tanh>, METH_O, "tanh(x)."},
+    {"hardsigmoid", activation_entry<Activation::hardsigmoid>, METH_O, "hardsigmoid(x) = clamp((x + 3) / 6, 0, 1)."},
+    {"hardtanh", activation_entry<Activation::hardtanh>, METH_O, "hardtanh(x) = clamp(x, -1, 1)."},
+    {"relu6", activation_entry<Activation::relu6>, METH_O, "relu6(x) = clamp(x, 0, 6)."},
+    {"gelu", activation_entry<Activation::gelu>, METH_O,
+     "gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the tanh approximation."},
+    {"gelu_erf", activation_entry<Activation::gelu_erf>, METH_O, "gelu_erf(x) = 0.5 x (1 + erf(x / sqrt(2)))."},
+    {"swish", activation_entry<Activation::swish>, METH_O, "swish(x) = x sigmoid(x)."},
+    {"hardswish", activation_entry<Activation::hardswish>, METH_O, "hardswish(x) = x hardsigmoid(x)."},
+    {"selu", activation_entry<Activation::selu>, METH_O,
+     "selu(x) = lambda (x > 0 ? x : alpha (exp(x) - 1)), lambda = 1.0507009873554805, alpha = 1.6732632423543772."},
+    {"softplus", activation_entry<Activation::softplus>, METH_O, "softplus(x) = log(1 + exp(x)), computed stably."},
+    {"softsign", activation_entry<Activation::softsign>, METH_O, "softsign(x) = x / (1 + |x|)."},
+    {"logsigmoid", activation_entry<Activation::logsigmoid>, METH_O, "logsigmoid(x) = -softplus(-x)."},
+    {"logcosh", activation_entry<Activation::logcosh>, METH_O, "logcosh(x) = x + softplus(-2x) - log(2)."},
+    {"mish", activation_entry<Activation::mish>, METH_O, "mish(x) = x tanh(softplus(x))."},
+    {"tanhshrink", activation_entry<Activation::tanhshrink>, METH_O, "tanhshrink(x) = x - tanh(x)."},
+    {"lisht", activation_entry<Activation::lisht>, METH_O, "lisht(x) = x tanh(x)."},
+    {"leakyrelu", PYFLUX_FASTCALL(param_activation_entry<Activation::leakyrelu>), METH_FASTCALL | METH_KEYWORDS,
+     "leakyrelu(x, a=0.01) = x > 0 ? x : a x."},
+    {"elu", PYFLUX_FASTCALL(param_activation_entry<Activation::elu>), METH_FASTCALL | METH_KEYWORDS,
+     "elu(x, alpha=1) = x >= 0 ? x : alpha (exp(x) - 1)."},
+    {"celu", PYFLUX_FASTCALL(param_activation_entry<Activation::celu>), METH_FASTCALL | METH_KEYWORDS,
+     "celu(x, alpha=1) = x >= 0 ? x : alpha (exp(x / alpha) - 1)."},
+    {"softshrink", PYFLUX_FASTCALL(param_activation_entry<Activation::softshrink>), METH_FASTCALL | METH_KEYWORDS,
+     "softshrink(x, lambda=0.5) = x >= lambda ? x - lambda : (x <= -lambda ? x + lambda : 0)."},
     {"sum", PYFLUX_FASTCALL(reduce_entry<autodiff::sum>), METH_FASTCALL | METH_KEYWORDS,
      "sum(x, axis=None): the sum of all elements, or along one axis (which is removed)."},
     {"mean", PYFLUX_FASTCALL(reduce_entry<autodiff::mean>), METH_FASTCALL | METH_KEYWORDS,
@@ -143,8 +217,9 @@ PyMethodDef fast_functions[] = {
     {"logsoftmax", PYFLUX_FASTCALL(softmax_entry<autodiff::logsoftmax>), METH_FASTCALL | METH_KEYWORDS,
      "logsoftmax(x, dims=0) = x - log(sum(exp(x))) along dims, computed stably."},
     {"dense", PYFLUX_FASTCALL(dense_entry), METH_FASTCALL | METH_KEYWORDS,
-     "dense(W, b, x, activation): act(W @ x + b) fused; W (out, in), b (out,) or None, x (in,) or (in, N).\n"
-     "Activation codes: 0 identity, 1 relu, 2 sigmoid, 3 tanh."},
+     "dense(W, b, x, activation, param=None): act(W @ x + b) fused; W (out, in), b (out,) or None, x (in,) or\n"
+     "(in, N). activation is a code of pyflux.activations (0 identity, 1 relu, 2 sigmoid, 3 tanh, ...); param is\n"
+     "the parameter of leakyrelu, elu, celu and softshrink (None: Flux's default)."},
     {nullptr, nullptr, 0, nullptr},
 };
 

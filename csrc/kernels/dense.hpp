@@ -1,5 +1,5 @@
 // The fused Dense layer: y = act(W x + b) as one GEMM and one pass over the output, and its
-// backward from the saved output.
+// backward from what the forward kept (y, or the pre-activation z where act' needs the input).
 #pragma once
 
 #include "kernels/activations.hpp"
@@ -17,15 +17,18 @@ struct DenseInput {
     bool transposed;
 };
 
-/// y[out x N] = act(W[out x in] . x[in x N] + b[out]); b may be null. y is contiguous.
+/// y[out x N] = act(W[out x in] . x[in x N] + b[out]); b may be null. y is contiguous. When z is
+/// non-null it receives the pre-activation W x + b ([out x N]), which backward needs for the
+/// activations with needs_input(act); otherwise the GEMM writes into y and y is activated in place.
 template <class T>
-void dense_forward(Activation act, index_t out, index_t in, index_t N, const T* W, DenseInput<T> x,
-                   const T* b, T* y);
+void dense_forward(Activation act, double param, index_t out, index_t in, index_t N, const T* W,
+                   DenseInput<T> x, const T* b, T* z, T* y);
 
-/// From dy and the saved y:  dz = dy * act'(y),  db = sum over N of dz,  dW = dz . x^T,
-/// dx = W^T . dz. dz_scratch holds out*N elements (unused for identity). Null outputs are skipped.
+/// From dy and saved (z if needs_input(act), else y):  dz = dy * act'(z),  db = sum over N of dz,
+/// dW = dz . x^T,  dx = W^T . dz. dz_scratch holds out*N elements (unused for identity). Null
+/// outputs are skipped.
 template <class T>
-void dense_backward(Activation act, index_t out, index_t in, index_t N, const T* dy, const T* y,
-                    const T* W, DenseInput<T> x, T* dz_scratch, T* dW, T* db, T* dx);
+void dense_backward(Activation act, double param, index_t out, index_t in, index_t N, const T* dy,
+                    const T* saved, const T* W, DenseInput<T> x, T* dz_scratch, T* dW, T* db, T* dx);
 
 }  // namespace pyflux::kernels
