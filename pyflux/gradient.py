@@ -6,11 +6,8 @@ import numbers
 import numpy as np
 
 from pyflux import _core
-from pyflux.modes import recording
 from pyflux.param import Param
 from pyflux.tree import holds_params, mirror, trainables
-
-_RECORDING = recording()
 
 
 class Params:
@@ -163,13 +160,13 @@ def withgradient(f, *args):
         ps = list(args[0])
         for p in ps:
             tape.watch(p)
-        with tape, _RECORDING:
+        with tape:
             out = f()
         grads = tape.gradient(_scalar_output(out), ps)
         return _plain(out), Grads(ps, [_as_numpy(g) for g in grads])
     arguments = [_Argument(a, tape) for a in args]
     leaves = [leaf for arg in arguments for leaf in arg.leaves]
-    with tape, _RECORDING:
+    with tape:
         out = f(*(arg.value for arg in arguments))
     grads = tape.gradient(_scalar_output(out), leaves)
     by_id = {id(leaf): g for leaf, g in zip(leaves, grads)}

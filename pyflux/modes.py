@@ -7,29 +7,14 @@ Layers that behave differently in training (Dropout, BatchNorm) have a field ``a
 * ``True``: always active (``trainmode(m)``); ``False``: never active (``testmode(m)``).
 """
 
-import threading
-
+from pyflux import _core
 from pyflux.tree import children
-
-_local = threading.local()
-
-
-class recording:
-    """Marks the code inside ``with recording():`` as running while a gradient is taken."""
-
-    __slots__ = ()
-
-    def __enter__(self):
-        _local.depth = getattr(_local, "depth", 0) + 1
-
-    def __exit__(self, *exc):
-        _local.depth -= 1
 
 
 def within_gradient(*xs):
     """True while ``gradient``, ``withgradient`` or ``train`` is recording on this thread, or when
     any of ``xs`` is a traced value (Flux's ``NNlib.within_gradient``)."""
-    return getattr(_local, "depth", 0) > 0 or any(getattr(x, "traced", False) for x in xs)
+    return _core.recording() or any(getattr(x, "traced", False) for x in xs)
 
 
 def isactive(layer, *xs):

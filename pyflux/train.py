@@ -5,11 +5,8 @@ import warnings
 
 from pyflux import _core
 from pyflux.gradient import Params
-from pyflux.modes import recording
 from pyflux.optimise import Rule, leaves_for, setup
 from pyflux.tree import trainables
-
-_RECORDING = recording()
 
 
 def _splat(item):
@@ -20,7 +17,7 @@ def _splat(item):
 def _step(loss, args, ps, i):
     """Records loss(*args) on a tape watching ps, checks the loss, and returns ps's gradients."""
     tape = _core.Tape(ps)
-    with tape, _RECORDING:
+    with tape:
         value = loss(*args)
     if isinstance(value, tuple):
         value = value[0]

@@ -152,9 +152,17 @@ PyTypeObject TapeType = [] {
     return t;
 }();
 
+PyObject* recording_entry(PyObject*, PyObject*) { return PyBool_FromLong(Tape::current() != nullptr); }
+
+PyMethodDef functions[] = {
+    {"recording", recording_entry, METH_NOARGS, "recording(): whether a tape is recording on this thread."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 }  // namespace
 
 void bind_autodiff(py::module_& m) {
+    if (PyModule_AddFunctions(m.ptr(), functions) < 0) throw py::error_already_set();
     if (PyType_Ready(&TapeType) < 0) throw py::error_already_set();
     Py_INCREF(&TapeType);
     m.add_object("Tape", reinterpret_cast<PyObject*>(&TapeType));
