@@ -368,3 +368,16 @@ def test_descent_update_refuses_non_tensors_and_traced_parameters():
     with tape:
         with pytest.raises(ValueError, match="gradient"):
             C.descent_update(p, np.ones(1), 0.1)
+
+
+def test_a_leaf_rewatched_by_a_later_tape_is_an_error_not_a_lost_gradient():
+    W = C.Tensor(np.ones((2, 2)))
+    first = C.Tape([W])
+    with first:
+        loss = C.sum(W * W)
+    second = C.Tape([W])
+    with second:
+        other = C.sum(W)
+    with pytest.raises(RuntimeError, match="later tape"):
+        first.gradient(loss)
+    np.testing.assert_array_equal(np.asarray(second.gradient(other)[0]), np.ones((2, 2)))

@@ -180,3 +180,28 @@ def test_dense_shape_errors():
     for code in (-1, 23):
         with pytest.raises(ValueError, match="unknown activation code"):
             C.dense(W, None, np.ones(3), code)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-4), (np.float64, 1e-11)])
+def test_matrix_vector_products_through_blas(dtype, rtol):
+    # Large enough for BLAS, with one side a single row or column: the gemv paths, every layout.
+    rng = np.random.default_rng(7)
+    W = rng.uniform(-1, 1, (300, 200)).astype(dtype)
+    x, v = rng.uniform(-1, 1, 200).astype(dtype), rng.uniform(-1, 1, 300).astype(dtype)
+    cases = [(W, x), (W, x[:, None]), (v, W), (v[None, :], W), (np.asfortranarray(W), x), (W.T, v), (x, W.T),
+             (W, rng.uniform(-1, 1, 400).astype(dtype)[::2]), (W[::-1], x)]
+    for a, b in cases:
+        np.testing.assert_allclose(C.matmul(a, b), a @ b, rtol=rtol, atol=rtol)
+    for a, b in [(W, x[:, None]), (v[None, :], W)]:
+        ga, gb = _gradients_of_matmul(a, b)
+        ones = np.ones((a @ b).shape, dtype)
+        np.testing.assert_allclose(ga, ones @ b.T, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(gb, a.T @ ones, rtol=rtol, atol=rtol)
+
+
+def _gradients_of_matmul(a, b):
+    ta, tb = C.Tensor(a), C.Tensor(b)
+    tape = C.Tape([ta, tb])
+    with tape:
+        loss = C.sum(C.matmul(ta, tb))
+    return [np.asarray(g) for g in tape.gradient(loss)]

@@ -15,6 +15,10 @@ void Tape::accumulate(std::int64_t id, Tensor grad) {
 
 std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>& wrt) {
     if (swept_) throw std::runtime_error("gradient: this tape has already been swept");
+    for (const Tensor& leaf : watched_)
+        if (!owns(leaf))
+            throw std::runtime_error("gradient: a tensor this tape watched (shape " + leaf->shape.str() +
+                                     ") was watched again by a later tape; take one gradient at a time");
     swept_ = true;
     if (!owns(loss)) {
         nodes_.clear();

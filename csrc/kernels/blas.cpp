@@ -38,11 +38,27 @@ inline CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
 }  // namespace
 
+// y = alpha * op(A) x + beta * y with op(A) [rows x cols] stored row-major (lda) or transposed.
+template <class T>
+void gemv(bool trans, index_t rows, index_t cols, T alpha, const T* A, index_t lda, const T* x, index_t incx, T beta,
+          T* y, index_t incy) {
+    const auto stored_rows = static_cast<blasint>(trans ? cols : rows);
+    const auto stored_cols = static_cast<blasint>(trans ? rows : cols);
+    const auto la = static_cast<blasint>(lda), ix = static_cast<blasint>(incx), iy = static_cast<blasint>(incy);
+    if constexpr (std::is_same_v<T, float>)
+        PYFLUX_BLAS(cblas_sgemv)(CblasRowMajor, op(trans), stored_rows, stored_cols, alpha, A, la, x, ix, beta, y, iy);
+    else
+        PYFLUX_BLAS(cblas_dgemv)(CblasRowMajor, op(trans), stored_rows, stored_cols, alpha, A, la, x, ix, beta, y, iy);
+}
+
 template <class T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
           index_t ldb, T beta, T* C, index_t ldc) {
     if (M == 0 || N == 0) return;
     if (M * N * K <= kSmallGemm) return gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // A single column or row is a matrix-vector product, which gemv does several times faster.
+    if (N == 1) return gemv(ta, M, K, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
+    if (M == 1) return gemv(!tb, N, K, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
     const auto m = static_cast<blasint>(M), n = static_cast<blasint>(N), k = static_cast<blasint>(K);
     const auto la = static_cast<blasint>(lda), lb = static_cast<blasint>(ldb), lc = static_cast<blasint>(ldc);
     if constexpr (std::is_same_v<T, float>)

@@ -1,0 +1,40 @@
+"""W4: the Keras book's MNIST model, 784-512-10 (relu, then logits), RMSProp(0.001), batch 128, one
+epoch of the 60,000 training images (469 steps, the last on 96 images), then test accuracy.
+
+Needs the real MNIST (skips otherwise, except in the smoke run, which uses 256 random images).
+The quick scale runs the first 100 batches and projects the epoch. The test accuracy is read after
+the first run, i.e. after exactly one epoch from the shared initial weights.
+"""
+
+import math
+
+from bench.data import images, mnist
+from bench.workloads import mlp
+from bench.workloads.common import Case, Target, s_per_epoch
+
+NAME = "W4"
+TITLE = "MNIST 784-512-10 relu, logitcrossentropy, RMSProp(0.001), batch 128, one epoch"
+SPEC = mlp.Spec(sizes=(784, 512, 10), acts=("relu", "identity"), rule=("rmsprop", 0.001, 0.9, 1e-8))
+BATCH, EPOCH = 128, 60_000
+IMAGES = {"full": EPOCH, "quick": 100 * BATCH, "smoke": 2 * BATCH}
+
+
+def cases(scale):
+    n = IMAGES[scale]
+    steps = math.ceil(n / BATCH)
+    return [Case(f"{n:,} images", s_per_epoch(math.ceil(EPOCH / BATCH)), steps=steps,
+                 check_steps=min(3, steps), tol=1e-3, params=dict(n=n, real=scale != "smoke"))]
+
+
+def setup(case):
+    rows, labels, source = images(case.params["n"], real=case.params["real"])
+    test = mnist("test") if case.params["real"] else None
+    case.notes.append(f"data: {source}" + ("" if case.steps * BATCH >= EPOCH else ", epoch time projected"))
+    return mlp.make_problem(SPEC, rows, labels, BATCH, test=test)
+
+
+IMPLS = mlp.IMPLS
+
+
+def targets(case):
+    return [Target("pyflux general", "ratio", 0.75, peer="jax jit", text="an epoch in at most 0.75x JAX's time")]
