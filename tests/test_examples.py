@@ -1,12 +1,15 @@
 """The course examples (pyflux/examples)."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pyflux.examples import keras_tape
+import pyflux as flux
+from pyflux.examples import _mnist, higham, keras_tape, mnist_keras, mnist_lecture
 from pyflux.examples import linear_regression as lr
 
 
@@ -68,3 +71,48 @@ def test_python_m_pyflux_examples(tmp_path):
     assert any("0.01" in line and "diverges" in line for line in lines)
     errors = [float(line.rsplit("= ", 1)[1]) for line in lines if "max |W - W_true|" in line]
     assert len(errors) == 2 and max(errors) < 0.15
+    assert "correctly classified: 10 of 10" in lines
+
+
+def test_higham_data():
+    x, y = higham.make_data()
+    assert x.shape == (2, 10) and y.shape == (2, 10) and x.dtype == np.float64
+    assert flux.onecold(y, higham.CLASSES) == ["A"] * 5 + ["B"] * 5
+
+
+def test_higham_classifies_all_ten_points():
+    x, y = higham.make_data()
+    model, before, after = higham.run()  # the default steps and seed, as main() runs them
+    assert model.layers[0].weight.dtype == np.float64
+    assert after < before / 10
+    assert higham.classify(model, x) == flux.onecold(y, higham.CLASSES)
+
+
+def test_mnist_missing_folder_skips(tmp_path, capsys):
+    assert mnist_keras.main(tmp_path) is None and mnist_lecture.main(tmp_path) is None
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("skipped: MNIST not found") for line in lines)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    folder, reason = _mnist.find_mnist(os.environ.get("PYFLUX_MNIST") or Path(__file__).parents[2] / "shared/data/mnist")
+    if folder is None:
+        pytest.skip(reason)
+    return _mnist.load(folder)
+
+
+def test_mnist_keras_accuracy(mnist):
+    # Seeds 0-4 give 97.75-98.06% after 5 epochs (the book: about 97.8%).
+    X, Y, X_test, labels_test = mnist
+    rng = np.random.default_rng(0)
+    model = mnist_keras.fit(mnist_keras.make_model(rng), X, Y, epochs=5, rng=rng)
+    assert _mnist.accuracy(model, X_test, labels_test) >= 0.97
+
+
+def test_mnist_lecture_accuracy(mnist):
+    # Seeds 0-4 give 95.8-96.3% after 5 epochs of minibatches.
+    X, Y, X_test, labels_test = mnist
+    rng = np.random.default_rng(0)
+    model = mnist_lecture.fit(mnist_lecture.make_model(rng), X, Y, epochs=5, rng=rng, every=1e9)
+    assert _mnist.accuracy(model, X_test, labels_test) >= 0.90
