@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import numpy as np
+
 import pyflux as flux
 from pyflux.datasets import load_mnist
 
@@ -35,3 +37,16 @@ def load(folder):
 def accuracy(model, X, labels):
     """The fraction of columns of X whose predicted digit (``onecold``) is the label."""
     return float((flux.onecold(model(X)) == labels).mean())
+
+
+def prepare(path, seed, make_model):
+    """The data (X, Y, X_test, labels_test) and a new model built from ``seed``, printed; or None,
+    after printing one line saying why, when MNIST is not found."""
+    folder, reason = find_mnist(path)
+    if folder is None:
+        print(f"skipped: {reason}")
+        return None
+    data = load(folder)
+    model = make_model(np.random.default_rng(seed))
+    print(model)
+    return data, model

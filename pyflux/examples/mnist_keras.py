@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import pyflux as flux
-from pyflux.examples._mnist import accuracy, find_mnist, load
+from pyflux.examples._mnist import accuracy, prepare
 
 
 def make_model(rng=None):
@@ -45,14 +45,10 @@ def fit(model, X, Y, epochs=5, batchsize=128, eta=0.001, rng=None, report=None):
 
 
 def main(path=None, epochs=5, seed=0):
-    folder, reason = find_mnist(path)
-    if folder is None:
-        print(f"skipped: {reason}")
+    prepared = prepare(path, seed, make_model)
+    if prepared is None:
         return None
-    X, Y, X_test, labels_test = load(folder)
-    rng = np.random.default_rng(seed)
-    model = make_model(rng)
-    print(model)
+    (X, Y, X_test, labels_test), model = prepared
     print(f"RMSProp(0.001), logitcrossentropy, batch size 128, {epochs} epochs")
     acc = []
     start = time.perf_counter()

@@ -24,7 +24,7 @@ without it ``main`` says so and returns.
 import numpy as np
 
 import pyflux as flux
-from pyflux.examples._mnist import accuracy, find_mnist, load
+from pyflux.examples._mnist import accuracy, prepare
 
 
 def make_model(rng=None):
@@ -51,14 +51,10 @@ def fit(model, X, Y, epochs=5, batchsize=128, rng=None, report=None, every=10):
 
 
 def main(path=None, epochs=5, batchsize=128, seed=0):
-    folder, reason = find_mnist(path)
-    if folder is None:
-        print(f"skipped: {reason}")
+    prepared = prepare(path, seed, make_model)
+    if prepared is None:
         return None
-    X, Y, X_test, labels_test = load(folder)
-    rng = np.random.default_rng(seed)
-    model = make_model(rng)
-    print(model)
+    (X, Y, X_test, labels_test), model = prepared
     batches = "full batch" if batchsize is None else f"minibatches of {batchsize}"
     print(f"Adam(0.001), crossentropy, {epochs} epochs of {batches}")
     acc = []
