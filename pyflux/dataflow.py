@@ -4,6 +4,7 @@ import operator
 from functools import reduce
 
 from pyflux import show
+from pyflux.layers import NamedLayers
 
 # Julia's + and * take any number of arguments; Python's operator.add and operator.mul take two.
 _NARY = (operator.add, operator.mul)
@@ -44,7 +45,7 @@ class SkipConnection:
         return show.expanded(self)
 
 
-class Parallel:
+class Parallel(NamedLayers):
     """``Parallel(connection, layer1, layer2, ...)`` or ``Parallel(connection, name1=layer1, ...)``.
 
     With one input ``x``, every layer gets it: ``connection(f1(x), f2(x), ...)``. With ``n``
@@ -79,13 +80,10 @@ class Parallel:
         self.connection = connection
         self.layers = dict(named) if named else tuple(layers)
 
-    def _branches(self):
-        return list(self.layers.values()) if isinstance(self.layers, dict) else list(self.layers)
-
     def __call__(self, *xs):
         if len(xs) == 1 and type(xs[0]) is tuple:
             xs = xs[0]
-        branches = self._branches()
+        branches = self._sequence
         if not xs:
             raise ValueError("Parallel needs at least one input")
         if len(xs) == 1:
@@ -100,22 +98,10 @@ class Parallel:
                              f"but got {len(xs)} inputs")
         return _combine(self.connection, ys)
 
-    def __len__(self):
-        return len(self.layers)
-
     def __getitem__(self, i):
         if isinstance(i, str):
             return self.layers[i]
-        return self._branches()[i]
-
-    def __getattr__(self, name):
-        layers = self.__dict__.get("layers")
-        if isinstance(layers, dict) and name in layers:
-            return layers[name]
-        raise AttributeError(f"'Parallel' object has no attribute {name!r}")
-
-    def keys(self):
-        return list(self.layers) if isinstance(self.layers, dict) else list(range(len(self.layers)))
+        return self._sequence[i]
 
     def __repr__(self):
         return show.compact(self)

@@ -120,7 +120,30 @@ def _name(f):
     return getattr(f, "__name__", repr(f))
 
 
-class Chain:
+class NamedLayers:
+    """What Chain and Parallel share about their ``layers``: a tuple, or a dict when the layers are
+    named, reachable by name as an attribute too (``c.enc``)."""
+
+    @property
+    def _sequence(self):
+        layers = self.layers
+        return tuple(layers.values()) if type(layers) is dict else layers
+
+    def __len__(self):
+        return len(self.layers)
+
+    def keys(self):
+        """The layers' names when they are named, else their positions 0, 1, ..."""
+        return list(self.layers) if isinstance(self.layers, dict) else list(range(len(self.layers)))
+
+    def __getattr__(self, name):
+        layers = self.__dict__.get("layers")
+        if isinstance(layers, dict) and name in layers:
+            return layers[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+
+class Chain(NamedLayers):
     """``Chain(layer1, layer2, ...)`` or ``Chain(name1=layer1, ...)``: applies the layers in order,
     ``Chain(f, g)(x) == g(f(x))``.
 
@@ -149,11 +172,6 @@ class Chain:
                 raise TypeError(f"Chain: layer {key} is not callable: {layer!r}")
         self.layers = dict(named) if named else tuple(layers)
 
-    @property
-    def _sequence(self):
-        layers = self.layers
-        return tuple(layers.values()) if type(layers) is dict else layers
-
     def __call__(self, *xs):
         x = xs[0] if len(xs) == 1 else xs
         layers = self.layers
@@ -161,15 +179,8 @@ class Chain:
             x = layer(x)
         return x
 
-    def __len__(self):
-        return len(self.layers)
-
     def __iter__(self):
         return iter(self._sequence)
-
-    def keys(self):
-        """The layers' names for a named Chain, else their positions 0, 1, ..."""
-        return list(self.layers) if isinstance(self.layers, dict) else list(range(len(self.layers)))
 
     def __getitem__(self, i):
         if isinstance(i, str):
@@ -183,12 +194,6 @@ class Chain:
                 return Chain(**{k: self.layers[k] for k in picked})
             return Chain(*(self.layers[k] for k in picked))
         return self._sequence[i]
-
-    def __getattr__(self, name):
-        layers = self.__dict__.get("layers")
-        if isinstance(layers, dict) and name in layers:
-            return layers[name]
-        raise AttributeError(f"'Chain' object has no attribute {name!r}")
 
     def __repr__(self):
         return show.compact(self)

@@ -74,7 +74,7 @@ def train(loss, model, data, opt, *, cb=None):
     ps = trainables(model)
     ordered = leaves_for(ps, opt, model, "train")
     for i, item in enumerate(data):
-        grads = _step(lambda *args: loss(model, *args), _splat(item), ps, i)
+        grads = _step(loss, (model, *_splat(item)), ps, i)
         for p, leaf, g in zip(ps, ordered, grads):
             if g is not None and not leaf.frozen:
                 leaf.state = leaf.rule.apply(leaf.state, p, g)

@@ -36,10 +36,7 @@ def random_cotangent(rng, shape):
 def evaluate(f, xs):
     """f's output at xs, computed through a recording tape (the same path as the gradient)."""
     tensors = [C.Tensor(x) for x in xs]
-    tape = C.Tape()
-    for t in tensors:
-        tape.watch(t)
-    with tape:
+    with C.Tape(tensors):
         out = f(tensors)
     return np.array(out, dtype=np.float64)
 
@@ -47,9 +44,7 @@ def evaluate(f, xs):
 def tape_vjp(f, xs, cotangent):
     """The tape's gradients of sum(f(xs) * cotangent) with respect to each of xs (zeros for None)."""
     tensors = [C.Tensor(x) for x in xs]
-    tape = C.Tape()
-    for t in tensors:
-        tape.watch(t)
+    tape = C.Tape(tensors)
     with tape:
         out = f(tensors)
         assert isinstance(out, C.Tensor) and out.traced, f"f must return a traced Tensor, got {out!r}"

@@ -8,13 +8,14 @@ The optimisers follow Flux's definitions (see ``pyflux.optimise``); numpy, JAX a
 them out.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from bench.data import one_hot
 from bench.harness import Runner
-from bench.workloads.common import Impl, change, cycle, glorot
+from bench.workloads.common import Case, Impl, change, cycle, glorot, s_per_epoch
 
 
 @dataclass(frozen=True)
@@ -316,3 +317,11 @@ IMPLS = [
     Impl("jax", "jit", build_jax),
     Impl("autograd", "", build_autograd),
 ]
+
+
+def epoch_cases(images, batch, epoch=60_000):
+    """The one case of an epoch workload: `images` images in batches of `batch`, timed per epoch of
+    `epoch` images (projected when fewer are run)."""
+    steps = math.ceil(images / batch)
+    return [Case(f"{images:,} images", s_per_epoch(math.ceil(epoch / batch)), steps=steps,
+                 check_steps=min(3, steps), tol=1e-3, params=dict(n=images))]

@@ -6,11 +6,9 @@ The quick scale runs the first 100 batches and projects the epoch. The test accu
 the first run, i.e. after exactly one epoch from the shared initial weights.
 """
 
-import math
-
 from bench.data import images, mnist
 from bench.workloads import mlp
-from bench.workloads.common import Case, Target, s_per_epoch
+from bench.workloads.common import Target
 
 NAME = "W4"
 TITLE = "MNIST 784-512-10 relu, logitcrossentropy, RMSProp(0.001), batch 128, one epoch"
@@ -20,10 +18,9 @@ IMAGES = {"full": EPOCH, "quick": 100 * BATCH, "smoke": 2 * BATCH}
 
 
 def cases(scale):
-    n = IMAGES[scale]
-    steps = math.ceil(n / BATCH)
-    return [Case(f"{n:,} images", s_per_epoch(math.ceil(EPOCH / BATCH)), steps=steps,
-                 check_steps=min(3, steps), tol=1e-3, params=dict(n=n, real=scale != "smoke"))]
+    [case] = mlp.epoch_cases(IMAGES[scale], BATCH, EPOCH)
+    case.params["real"] = scale != "smoke"
+    return [case]
 
 
 def setup(case):

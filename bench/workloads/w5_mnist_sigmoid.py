@@ -5,11 +5,9 @@ Real MNIST images when present, random ones otherwise (the timing does not depen
 The quick scale runs the first 40 batches and projects the epoch.
 """
 
-import math
-
 from bench.data import images
 from bench.workloads import mlp
-from bench.workloads.common import Case, Skip, s_per_epoch
+from bench.workloads.common import Skip
 
 NAME = "W5"
 TITLE = "MNIST 784-512-128-10 sigmoid, logitcrossentropy, Adam, batch 256, one epoch"
@@ -20,10 +18,9 @@ IMAGES = {"full": EPOCH, "quick": 40 * BATCH, "smoke": 2 * BATCH}
 
 
 def cases(scale):
-    n = IMAGES[scale]
-    steps = math.ceil(n / BATCH)
-    return [Case(f"{n:,} images", s_per_epoch(math.ceil(EPOCH / BATCH)), steps=steps,
-                 check_steps=min(3, steps), tol=1e-3, params=dict(n=n, real=scale != "smoke"))]
+    [case] = mlp.epoch_cases(IMAGES[scale], BATCH, EPOCH)
+    case.params["real"] = scale != "smoke"
+    return [case]
 
 
 def setup(case):
