@@ -1,5 +1,6 @@
 """pyflux: Flux-style deep learning for Python on a C++ reverse-mode autodiff core."""
 
+from pyflux import _preload  # noqa: F401  (before anything imports _core)
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
 from pyflux.activations import (
@@ -7,22 +8,19 @@ from pyflux.activations import (
     logcosh, logsigmoid, logσ, mish, relu, relu6, selu, sigmoid, softplus, softshrink, softsign, swish, tanh,
     tanhshrink, σ,
 )
-from pyflux.basic import Embedding, Scale
 from pyflux.callbacks import throttle
 from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
-from pyflux.dataflow import Parallel, SkipConnection
 from pyflux.gradient import Grads, Params, gradient, params, withgradient
 from pyflux.initialise import (
     glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32, orthogonal, rand32, randn32,
     truncated_normal, zeros32,
 )
-from pyflux.layers import Chain, Dense
+from pyflux.layers import BatchNorm, Chain, Dense, Dropout, Embedding, LayerNorm, Parallel, Scale, SkipConnection
 from pyflux.losses import (
     binary_focal_loss, binarycrossentropy, crossentropy, focal_loss, hinge_loss, huber_loss, kldivergence,
     label_smoothing, logitbinarycrossentropy, logitcrossentropy, mae, mse, msle, poisson_loss, squared_hinge_loss,
 )
 from pyflux.modes import testmode, trainmode
-from pyflux.normalise import BatchNorm, Dropout, LayerNorm
 from pyflux.optimise import (
     AMSGrad, AdaDelta, AdaGrad, AdaMax, Adam, AdamW, ClipGrad, ClipNorm, Descent, Leaf, Lion, Momentum, NAdam,
     Nesterov, OAdam, OptimiserChain, RAdam, RMSProp, SignDecay, WeightDecay, adjust, freeze, setup, thaw, update,

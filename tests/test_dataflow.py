@@ -1,4 +1,4 @@
-"""SkipConnection and Parallel (pyflux/dataflow.py)."""
+"""SkipConnection and Parallel (pyflux/layers/dataflow.py)."""
 
 import operator
 

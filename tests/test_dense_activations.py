@@ -1,11 +1,11 @@
-"""Every activation fused into Dense's forward (csrc/kernels/dense.cpp, pyflux/layers.py) against
+"""Every activation fused into Dense's forward (csrc/kernels/dense.cpp, pyflux/layers/basic.py) against
 numpy's act(W @ x + b), written from the formulas in activation_references.py."""
 
 import numpy as np
 import pytest
+from activation_references import PARAMETERISED, REFERENCES, reference
 
 import pyflux as flux
-from activation_references import PARAMETERISED, REFERENCES, reference
 from pyflux import _core as C
 
 # The products' rounding passes through activations whose slope reaches about 2 here (lisht), so

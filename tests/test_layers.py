@@ -1,4 +1,4 @@
-"""Dense and Chain (pyflux/layers.py)."""
+"""Dense and Chain (pyflux/layers/basic.py)."""
 
 import warnings
 

@@ -1,4 +1,4 @@
-"""Dropout, BatchNorm and LayerNorm (pyflux/normalise.py)."""
+"""Dropout, BatchNorm and LayerNorm (pyflux/layers/normalise.py)."""
 
 import numpy as np
 import pytest

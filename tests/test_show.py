@@ -1,4 +1,4 @@
-"""Printing models (pyflux/show.py): golden strings from Flux 0.16's rules (shared/FLUX_API.md §2).
+"""Printing models (pyflux/layers/show.py): golden strings from Flux 0.16's rules (shared/FLUX_API.md §2).
 
 "Doc-verbatim" expectations are copied from Flux's documentation; the others are worked out by hand
 from the same rules: the ``#`` at column 20 (top level) or 40 (nested), at least 2 spaces before it,
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import pyflux as flux
-from pyflux import show
+from pyflux.layers import show
 
 
 def softmax(x):

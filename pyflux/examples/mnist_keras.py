@@ -57,7 +57,7 @@ def main(path=None, epochs=5, seed=0):
         acc.append(accuracy(model, X_test, labels_test))
         print(f"epoch {epoch}: test accuracy {acc[-1]:.4f} ({time.perf_counter() - start:.1f} s)")
 
-    fit(model, X, Y, epochs=epochs, rng=rng, report=report)
+    fit(model, X, Y, epochs=epochs, rng=np.random.default_rng(seed + 1), report=report)
     return acc[-1] if acc else accuracy(model, X_test, labels_test)
 
 

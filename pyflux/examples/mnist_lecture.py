@@ -63,7 +63,7 @@ def main(path=None, epochs=5, batchsize=128, seed=0):
         acc.append(accuracy(model, X_test, labels_test))
         print(f"epoch {epoch}: test accuracy {acc[-1]:.4f}")
 
-    fit(model, X, Y, epochs=epochs, batchsize=batchsize, rng=rng, report=report)
+    fit(model, X, Y, epochs=epochs, batchsize=batchsize, rng=np.random.default_rng(seed + 1), report=report)
     print(f"first test predictions (onecold): {flux.onecold(model(X_test[:, :10])).tolist()}, "
           f"labels {labels_test[:10].tolist()}")
     return acc[-1] if acc else accuracy(model, X_test, labels_test)

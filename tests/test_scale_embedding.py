@@ -1,4 +1,4 @@
-"""Scale and Embedding (pyflux/basic.py)."""
+"""Scale and Embedding (pyflux/layers/basic.py)."""
 
 import numpy as np
 import pytest

@@ -3,8 +3,8 @@
 import operator
 from functools import reduce
 
-from pyflux import show
-from pyflux.layers import NamedLayers
+from pyflux.layers import show
+from pyflux.layers.basic import NamedLayers
 
 # Julia's + and * take any number of arguments; Python's operator.add and operator.mul take two.
 _NARY = (operator.add, operator.mul)

@@ -10,10 +10,12 @@ from functools import reduce
 
 import numpy as np
 
-from pyflux import _core, show
+from pyflux import _core
 from pyflux.activations import identity
-from pyflux.basic import Scale, _sizes_and_activation, match_eltype
 from pyflux.initialise import ones32, zeros32
+from pyflux.layers import show
+from pyflux.layers.basic import Scale, _sizes_and_activation
+from pyflux.layers.common import match_eltype
 from pyflux.modes import active_text, isactive
 from pyflux.param import Param
 

@@ -1,0 +1,44 @@
+"""What the layers share: creating a bias, and matching an input to the layer's element type."""
+
+import warnings
+
+import numpy as np
+
+from pyflux import _core
+from pyflux.param import Param
+
+
+def make_bias(bias, shape, dtype, layer):
+    """A layer's bias from its ``bias`` argument: ``True`` gives zeros of ``shape`` in ``dtype``,
+    ``False`` or ``None`` gives ``False`` (no bias), an array is checked against ``shape`` and kept
+    (a Param of the right dtype as it is, anything else copied into one)."""
+    if bias is True:
+        return Param(np.zeros(shape, dtype=dtype))
+    if bias is False or bias is None:
+        return False
+    b = np.asarray(bias)
+    if b.shape != tuple(shape):
+        raise ValueError(f"{layer}: expected bias of shape {tuple(shape)}, got shape {b.shape}")
+    return bias if isinstance(bias, Param) and bias.dtype == dtype else Param(b, dtype)
+
+
+def warn_eltype(layer, input_dtype, dtype):
+    """Flux's warning, once per layer, when float64 input meets float32 parameters (the input is
+    converted, which is slow, and usually means an earlier array was not made float32)."""
+    if input_dtype == np.float64 and dtype == np.float32 and not getattr(layer, "_warned_dtype", False):
+        layer._warned_dtype = True
+        warnings.warn(f"layer {layer!r} with float32 parameters got float64 input; the input will be converted, "
+                      "but any earlier layers may be slow", stacklevel=4)
+
+
+def match_eltype(layer, x, dtype):
+    """``x`` as an array of the layer's float dtype: traced values pass unchanged; a numpy float64
+    input to a float32 layer is converted with one warning per layer (:func:`warn_eltype`), integer
+    and other inputs are converted silently."""
+    if isinstance(x, _core.Tensor):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype == dtype:
+        return arr
+    warn_eltype(layer, arr.dtype, dtype)
+    return arr.astype(dtype)
