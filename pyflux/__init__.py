@@ -17,6 +17,7 @@ from pyflux.initialise import (
     truncated_normal, zeros32,
 )
 from pyflux.layers import BatchNorm, Chain, Dense, Dropout, Embedding, LayerNorm, Parallel, Scale, SkipConnection
+from pyflux.layers.show import compact
 from pyflux.losses import (
     binary_focal_loss, binarycrossentropy, crossentropy, focal_loss, hinge_loss, huber_loss, kldivergence,
     label_smoothing, logitbinarycrossentropy, logitcrossentropy, mae, mse, msle, poisson_loss, squared_hinge_loss,
@@ -34,17 +35,17 @@ from pyflux.tree import trainables
 
 __all__ = [
     "AMSGrad", "AdaDelta", "AdaGrad", "AdaMax", "Adam", "AdamW", "BatchNorm", "Chain", "ClipGrad", "ClipNorm",
-    "DataLoader", "Dense", "Descent", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf", "Lion", "Momentum",
-    "NAdam", "Nesterov", "OAdam", "OptimiserChain", "Parallel", "Param", "Params", "RAdam", "RMSProp", "Scale",
-    "SignDecay", "SkipConnection", "Tensor", "WeightDecay", "__version__", "accuracy", "adjust", "binary_focal_loss",
-    "binarycrossentropy", "celu", "crossentropy", "datasets", "elu", "evaluate", "exp", "f32", "f64", "fit", "flatten", "focal_loss",
-    "freeze", "gelu", "gelu_erf", "gelu_tanh", "get_num_threads", "glorot_normal", "glorot_uniform", "gradient",
-    "hardsigmoid", "hardswish", "hardtanh", "hardσ", "hinge_loss", "huber_loss", "identity", "kaiming_normal",
-    "kaiming_uniform", "kldivergence", "label_smoothing", "leakyrelu", "lisht", "load", "loadmodel", "log",
-    "logcosh", "logitbinarycrossentropy", "logitcrossentropy", "logsigmoid", "logsoftmax", "logσ", "losses", "mae",
-    "mean", "mish", "mse", "msle", "onecold", "onehot", "onehotbatch", "ones32", "orthogonal", "param", "params",
-    "poisson_loss", "predict", "rand32", "randn32", "relu", "relu6", "save", "selu", "set_num_threads", "setup", "sigmoid",
-    "softmax", "softplus", "softshrink", "softsign", "squared_hinge_loss", "state", "sum", "swish", "tanh",
-    "tanhshrink", "testmode", "thaw", "throttle", "train", "trainables", "trainmode", "truncated_normal", "update",
-    "withgradient", "zeros32", "σ",
+    "DataLoader", "Dense", "Descent", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf", "Lion",
+    "Momentum", "NAdam", "Nesterov", "OAdam", "OptimiserChain", "Parallel", "Param", "Params", "RAdam", "RMSProp",
+    "Scale", "SignDecay", "SkipConnection", "Tensor", "WeightDecay", "__version__", "accuracy", "adjust",
+    "binary_focal_loss", "binarycrossentropy", "celu", "compact", "crossentropy", "datasets", "elu", "evaluate",
+    "exp", "f32", "f64", "fit", "flatten", "focal_loss", "freeze", "gelu", "gelu_erf", "gelu_tanh", "get_num_threads",
+    "glorot_normal", "glorot_uniform", "gradient", "hardsigmoid", "hardswish", "hardtanh", "hardσ", "hinge_loss",
+    "huber_loss", "identity", "kaiming_normal", "kaiming_uniform", "kldivergence", "label_smoothing", "leakyrelu",
+    "lisht", "load", "loadmodel", "log", "logcosh", "logitbinarycrossentropy", "logitcrossentropy", "logsigmoid",
+    "logsoftmax", "logσ", "losses", "mae", "mean", "mish", "mse", "msle", "onecold", "onehot", "onehotbatch",
+    "ones32", "orthogonal", "param", "params", "poisson_loss", "predict", "rand32", "randn32", "relu", "relu6",
+    "save", "selu", "set_num_threads", "setup", "sigmoid", "softmax", "softplus", "softshrink", "softsign",
+    "squared_hinge_loss", "state", "sum", "swish", "tanh", "tanhshrink", "testmode", "thaw", "throttle", "train",
+    "trainables", "trainmode", "truncated_normal", "update", "withgradient", "zeros32", "σ",
 ]
