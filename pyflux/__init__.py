@@ -29,6 +29,7 @@ from pyflux.optimise import (
 )
 from pyflux.param import Param, param
 from pyflux.precision import f32, f64
+from pyflux.random import seed
 from pyflux.serialize import load, loadmodel, save, state
 from pyflux.train import train
 from pyflux.tree import trainables
@@ -45,7 +46,7 @@ __all__ = [
     "lisht", "load", "loadmodel", "log", "logcosh", "logitbinarycrossentropy", "logitcrossentropy", "logsigmoid",
     "logsoftmax", "logσ", "losses", "mae", "mean", "mish", "mse", "msle", "onecold", "onehot", "onehotbatch",
     "ones32", "orthogonal", "param", "params", "poisson_loss", "predict", "rand32", "randn32", "relu", "relu6",
-    "save", "selu", "set_num_threads", "setup", "sigmoid", "softmax", "softplus", "softshrink", "softsign",
+    "save", "seed", "selu", "set_num_threads", "setup", "sigmoid", "softmax", "softplus", "softshrink", "softsign",
     "squared_hinge_loss", "state", "sum", "swish", "tanh", "tanhshrink", "testmode", "thaw", "throttle", "train",
     "trainables", "trainmode", "truncated_normal", "update", "withgradient", "zeros32", "σ",
 ]

@@ -18,8 +18,7 @@ from pyflux.layers.basic import Scale, _sizes_and_activation
 from pyflux.layers.common import match_eltype
 from pyflux.modes import active_text, isactive
 from pyflux.param import Param
-
-_default_rng = np.random.default_rng()
+from pyflux.random import default_rng
 
 
 def _values(x):
@@ -37,7 +36,8 @@ class Dropout(show.Shown):
     While active, each entry of ``x`` (or each slice, see ``dims``) is kept with probability
     ``1 - p`` and scaled by ``1 / (1 - p)``, else set to 0 ("inverted dropout", so the expected
     value is unchanged); ``p = 1`` gives zeros. Inactive, it returns ``x`` unchanged. The mask is a
-    constant numpy array drawn from ``rng`` (a numpy Generator).
+    constant numpy array drawn from ``rng`` (a numpy Generator; by default the generator that
+    :func:`pyflux.seed` sets).
 
     ``dims`` (0-based axes, an int or a tuple; default ``None`` = every axis, Flux's ``:``) are the
     axes along which the mask varies: the mask has size 1 along the others, so for images
@@ -86,7 +86,7 @@ class Dropout(show.Shown):
             mask_shape = tuple(s if i in kept else 1 for i, s in enumerate(shape))
         if self.p == 1:
             return np.zeros(mask_shape, dtype=dtype)
-        keep = (self.rng or _default_rng).random(mask_shape) > self.p
+        keep = (self.rng or default_rng()).random(mask_shape) > self.p
         return keep.astype(dtype) * np.asarray(1 / (1 - self.p), dtype=dtype)
 
     def _compact(self):
