@@ -1,6 +1,6 @@
 """pyflux: Flux-style deep learning for Python on a C++ reverse-mode autodiff core."""
 
-from pyflux import _preload  # noqa: F401  (before anything imports _core)
+from pyflux import _core_check, _preload  # noqa: F401  (before anything imports _core)
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
 from pyflux.activations import (
