@@ -21,7 +21,9 @@ import time
 import numpy as np
 
 import pyflux as flux
-from pyflux.examples._mnist import accuracy, prepare
+from pyflux.examples import _plot
+from pyflux.examples._cli import main as run_alone
+from pyflux.examples._mnist import accuracy, prepare, show_predictions
 
 
 def make_model(rng=None):
@@ -44,22 +46,30 @@ def fit(model, X, Y, epochs=5, batchsize=128, eta=0.001, rng=None, report=None):
     return model
 
 
-def main(path=None, epochs=5, seed=0):
-    prepared = prepare(path, seed, make_model)
+def main(quick=False, out=None, path=None, epochs=None, seed=0):
+    """Trains and prints the training loss and test accuracy after each epoch; draws the loss curve and
+    test digits. Returns the final figures, or None without MNIST. ``quick``: 2 epochs on a subset."""
+    epochs = epochs or (2 if quick else 5)
+    prepared = prepare(path, seed, make_model, quick)
     if prepared is None:
         return None
     (X, Y, X_test, labels_test), model = prepared
     print(f"RMSProp(0.001), logitcrossentropy, batch size 128, {epochs} epochs")
-    acc = []
+    acc, losses = [], []
     start = time.perf_counter()
 
     def report(epoch):
+        losses.append(float(loss(model, X, Y)))
         acc.append(accuracy(model, X_test, labels_test))
-        print(f"epoch {epoch}: test accuracy {acc[-1]:.4f} ({time.perf_counter() - start:.1f} s)")
+        print(f"epoch {epoch}: training loss {losses[-1]:.4f}, test accuracy {acc[-1]:.4f} "
+              f"({time.perf_counter() - start:.1f} s)", flush=True)
 
     fit(model, X, Y, epochs=epochs, rng=np.random.default_rng(seed + 1), report=report)
-    return acc[-1] if acc else accuracy(model, X_test, labels_test)
+    print(f"test accuracy: {acc[-1]:.4f}")
+    _plot.curves(out, "mnist_keras_loss.png", "784-512-10, RMSProp: training loss", {"training loss": losses})
+    show_predictions(out, "mnist_keras_digits.png", "784-512-10 (the Keras book)", model, X_test, labels_test)
+    return {"test accuracy": acc[-1], "training loss": losses[-1]}
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_alone("mnist_keras"))
