@@ -10,6 +10,7 @@ from pyflux.activations import (
 )
 from pyflux.callbacks import throttle
 from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
+from pyflux.fit import History, accuracy, evaluate, fit, predict
 from pyflux.gradient import Grads, Params, gradient, params, withgradient
 from pyflux.initialise import (
     glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32, orthogonal, rand32, randn32,
@@ -33,16 +34,16 @@ from pyflux.tree import trainables
 
 __all__ = [
     "AMSGrad", "AdaDelta", "AdaGrad", "AdaMax", "Adam", "AdamW", "BatchNorm", "Chain", "ClipGrad", "ClipNorm",
-    "DataLoader", "Dense", "Descent", "Dropout", "Embedding", "Grads", "LayerNorm", "Leaf", "Lion", "Momentum",
+    "DataLoader", "Dense", "Descent", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf", "Lion", "Momentum",
     "NAdam", "Nesterov", "OAdam", "OptimiserChain", "Parallel", "Param", "Params", "RAdam", "RMSProp", "Scale",
-    "SignDecay", "SkipConnection", "Tensor", "WeightDecay", "__version__", "adjust", "binary_focal_loss",
-    "binarycrossentropy", "celu", "crossentropy", "datasets", "elu", "exp", "f32", "f64", "flatten", "focal_loss",
+    "SignDecay", "SkipConnection", "Tensor", "WeightDecay", "__version__", "accuracy", "adjust", "binary_focal_loss",
+    "binarycrossentropy", "celu", "crossentropy", "datasets", "elu", "evaluate", "exp", "f32", "f64", "fit", "flatten", "focal_loss",
     "freeze", "gelu", "gelu_erf", "gelu_tanh", "get_num_threads", "glorot_normal", "glorot_uniform", "gradient",
     "hardsigmoid", "hardswish", "hardtanh", "hardσ", "hinge_loss", "huber_loss", "identity", "kaiming_normal",
     "kaiming_uniform", "kldivergence", "label_smoothing", "leakyrelu", "lisht", "load", "loadmodel", "log",
     "logcosh", "logitbinarycrossentropy", "logitcrossentropy", "logsigmoid", "logsoftmax", "logσ", "losses", "mae",
     "mean", "mish", "mse", "msle", "onecold", "onehot", "onehotbatch", "ones32", "orthogonal", "param", "params",
-    "poisson_loss", "rand32", "randn32", "relu", "relu6", "save", "selu", "set_num_threads", "setup", "sigmoid",
+    "poisson_loss", "predict", "rand32", "randn32", "relu", "relu6", "save", "selu", "set_num_threads", "setup", "sigmoid",
     "softmax", "softplus", "softshrink", "softsign", "squared_hinge_loss", "state", "sum", "swish", "tanh",
     "tanhshrink", "testmode", "thaw", "throttle", "train", "trainables", "trainmode", "truncated_normal", "update",
     "withgradient", "zeros32", "σ",
