@@ -94,3 +94,10 @@ def digits(out, name, title, images, predicted, labels, *, columns=8):
         ax.set_title(f"{predicted[i]} ({labels[i]})", color="red" if wrong else "black", fontsize=10)
     fig.suptitle(f"{title}\npredicted (true); mistakes framed in red", fontsize=11)
     return _save(fig, out, name)
+
+
+def history(out, name, history):
+    """The curves of a :class:`pyflux.History` (``History.plot()``), one panel per quantity."""
+    if _figure(1, 1) is None:
+        return None
+    return _save(history.plot(), out, name)
