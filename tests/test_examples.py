@@ -146,7 +146,8 @@ def test_mnist_example_main_on_tiny_data(example, tiny_mnist, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def mnist_folder():
-    folder, reason = _mnist.find_mnist(os.environ.get("PYFLUX_MNIST") or Path(__file__).parents[2] / "shared/data/mnist")
+    default = Path(__file__).parents[2] / "shared/data/mnist"
+    folder, reason = _mnist.find_mnist(os.environ.get("PYFLUX_MNIST") or default)
     if folder is None:
         pytest.skip(reason)
     return folder

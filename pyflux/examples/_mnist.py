@@ -69,3 +69,13 @@ def show_predictions(out, name, title, model, X_test, labels_test, first=16, mis
     wrong = np.flatnonzero(predicted != labels_test)
     chosen = np.concatenate([np.arange(min(first, len(labels_test))), wrong[wrong >= first][:mistakes]])
     return _plot.digits(out, name, title, X_test[:, chosen], predicted[chosen], labels_test[chosen])
+
+
+def evaluate_and_draw(out, name, title, model, history, loss, X_test, labels_test):
+    """After ``fit``: prints the test loss and accuracy (``evaluate``), draws the History's curves and
+    the test digits, and returns the test accuracy."""
+    test = flux.evaluate(model, X_test, flux.onehotbatch(labels_test, range(10)), loss=loss, metrics=["accuracy"])
+    print(f"test loss {test['loss']:.4f}, test accuracy: {test['accuracy']:.4f}")
+    _plot.history(out, f"{name}_history.png", history)
+    show_predictions(out, f"{name}_digits.png", title, model, X_test, labels_test)
+    return test["accuracy"]

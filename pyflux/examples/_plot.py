@@ -24,7 +24,7 @@ def _figure(width, height):
             print('pictures: matplotlib is not installed, so no PNGs are written (pip install "pyflux[plot]")')
             _said_missing = True
         return None
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _save(fig, out, name):
@@ -73,12 +73,13 @@ def unit_square(out, name, title, classify, points, classes, *, n=200):
     return _save(fig, out, name)
 
 
-def digits(out, name, title, images, predicted, labels, *, columns=8):
-    """A grid of 28x28 images (columns of ``images``, 784 x k) titled "predicted (true)"; mistakes in red."""
+def digits(out, name, title, images, predicted, labels, *, columns=8, size=1.3):
+    """A grid of 28x28 images (columns of ``images``, 784 x k) titled "predicted (true)", each about ``size``
+    inches wide; mistakes in red."""
     k = images.shape[1]
     columns = min(columns, k)
     rows = -(-k // columns)
-    fig = _figure(1.3 * columns + 0.6, 1.5 * rows + 0.6)
+    fig = _figure(max(size * columns, 3.5) + 0.6, (size + 0.2) * rows + 0.9)
     if fig is None:
         return None
     axes = fig.subplots(rows, columns, squeeze=False)
@@ -91,7 +92,7 @@ def digits(out, name, title, images, predicted, labels, *, columns=8):
             ax.axis("off")
             continue
         ax.imshow(images[:, i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_title(f"{predicted[i]} ({labels[i]})", color="red" if wrong else "black", fontsize=10)
+        ax.set_title(f"{predicted[i]} ({labels[i]})", color="red" if wrong else "black", fontsize=8 * size ** 0.3)
     fig.suptitle(f"{title}\npredicted (true); mistakes framed in red", fontsize=11)
     return _save(fig, out, name)
 

@@ -81,7 +81,7 @@ def classify_random_image(path, quick, out, seed=0):
         print("  " + "".join(" .:-=+*#%@"[min(int(v * 10), 9)] for v in row[::1]))
     print(f"predicted digit {predicted}, true digit {labels_test[i]}")
     _plot.digits(out, "exercise4_digit.png", f"test image {i}", X_test[:, [i]], [predicted], [labels_test[i]],
-                 columns=1)
+                 columns=1, size=3)
     return predicted, int(labels_test[i])
 
 

@@ -19,9 +19,8 @@ without it ``main`` says so and returns.
 import numpy as np
 
 import pyflux as flux
-from pyflux.examples import _plot
 from pyflux.examples._cli import main as run_alone
-from pyflux.examples._mnist import prepare, show_predictions
+from pyflux.examples._mnist import evaluate_and_draw, prepare
 
 
 def make_model(rng=None):
@@ -46,12 +45,9 @@ def main(quick=False, out=None, path=None, epochs=None, seed=0):
     (X, Y, X_test, labels_test), model = prepared
     print(f"fit: RMSProp(0.001), logitcrossentropy, batch size 128, {epochs} epochs")
     history = fit(model, X, Y, epochs=epochs)
-    test = flux.evaluate(model, X_test, flux.onehotbatch(labels_test, range(10)), loss=flux.logitcrossentropy,
-                         metrics=["accuracy"])
-    print(f"test loss {test['loss']:.4f}, test accuracy: {test['accuracy']:.4f}")
-    _plot.history(out, "mnist_keras_history.png", history)
-    show_predictions(out, "mnist_keras_digits.png", "784-512-10 (the Keras book)", model, X_test, labels_test)
-    return {"test accuracy": test["accuracy"], "training loss": history.history["loss"][-1]}
+    acc = evaluate_and_draw(out, "mnist_keras", "784-512-10 (the Keras book)", model, history,
+                            flux.logitcrossentropy, X_test, labels_test)
+    return {"test accuracy": acc, "training loss": history.history["loss"][-1]}
 
 
 if __name__ == "__main__":

@@ -17,9 +17,8 @@ without it ``main`` says so and returns.
 import numpy as np
 
 import pyflux as flux
-from pyflux.examples import _plot
 from pyflux.examples._cli import main as run_alone
-from pyflux.examples._mnist import prepare, show_predictions
+from pyflux.examples._mnist import evaluate_and_draw, prepare
 
 
 def make_model(rng=None):
@@ -46,13 +45,9 @@ def main(quick=False, out=None, path=None, epochs=None, seed=0):
     (X, Y, X_test, labels_test), model = prepared
     print(f"fit: Adam(0.001), crossentropy, batch size 256, {epochs} epochs, validation_split=0.1")
     history = fit(model, X, Y, epochs=epochs)
-    test = flux.evaluate(model, X_test, flux.onehotbatch(labels_test, range(10)), loss=flux.crossentropy,
-                         metrics=["accuracy"])
-    print(f"test loss {test['loss']:.4f}, test accuracy: {test['accuracy']:.4f}")
-    _plot.history(out, "mnist_sigmoid_history.png", history)
-    show_predictions(out, "mnist_sigmoid_digits.png", "784-512-128-10 sigmoid (the Keras talk)", model, X_test,
-                     labels_test)
-    return {"test accuracy": test["accuracy"], "val_accuracy": history.history["val_accuracy"][-1]}
+    acc = evaluate_and_draw(out, "mnist_sigmoid", "784-512-128-10 sigmoid (the Keras talk)", model, history,
+                            flux.crossentropy, X_test, labels_test)
+    return {"test accuracy": acc, "val_accuracy": history.history["val_accuracy"][-1]}
 
 
 if __name__ == "__main__":
