@@ -54,12 +54,9 @@ def train(loss, model, data, opt, *, cb=None):
         if not isinstance(opt, Rule):
             raise TypeError(f"train(loss, params, data, opt): opt must be a rule such as Descent(0.1), got {opt!r}")
         ps, callbacks = list(model), _callbacks(cb)
-        apply = opt._implicit_apply
+        states = [opt._implicit_state(p) for p in ps]
         for i, item in enumerate(data):
-            grads = _step(loss, _splat(item), ps, i)
-            for p, g in zip(ps, grads):
-                if g is not None:
-                    apply(p, g)
+            _core.optimisers_update(ps, _step(loss, _splat(item), ps, i), states)
             for f in callbacks:
                 f()
         return None
@@ -72,10 +69,7 @@ def train(loss, model, data, opt, *, cb=None):
                           f"setup({opt!r}, model) instead", stacklevel=2)
         opt = setup(opt, model)
     ps = trainables(model)
-    ordered = leaves_for(ps, opt, model, "train")
+    states = [leaf.state for leaf in leaves_for(ps, opt, model, "train")]
     for i, item in enumerate(data):
-        grads = _step(loss, (model, *_splat(item)), ps, i)
-        for p, leaf, g in zip(ps, ordered, grads):
-            if g is not None and not leaf.frozen:
-                leaf.state = leaf.rule.apply(leaf.state, p, g)
+        _core.optimisers_update(ps, _step(loss, (model, *_splat(item)), ps, i), states)
     return None
