@@ -18,6 +18,10 @@ using optimisers::Spec;
 using optimisers::StatePart;
 
 optimisers::Optimiser& optimiser_of(py::handle obj) {
+    // The exact class (every state optimiser_init makes) is found without pybind11's type lookup.
+    static PyTypeObject* const exact = reinterpret_cast<PyTypeObject*>(py::type::of<Optimiser>().ptr());
+    if (Py_TYPE(obj.ptr()) == exact)
+        return *reinterpret_cast<py::detail::instance*>(obj.ptr())->get_value_and_holder().value_ptr<Optimiser>();
     if (!py::isinstance<Optimiser>(obj))
         throw py::type_error("expected an optimiser state (from a rule's init or setup), got " + type_name(obj));
     return obj.cast<Optimiser&>();
@@ -52,24 +56,26 @@ Spec spec_from(py::handle obj) {
     return spec;
 }
 
-// The parameter a step changes in place: a Tensor (Param) not being traced.
-Tensor parameter(py::handle param, const std::string& rule) {
+// The parameter a step of o changes in place: a Tensor (Param) not being traced.
+Tensor parameter(py::handle param, const Optimiser& o) {
     Tensor p = as_tensor(param);
-    if (!p) throw py::type_error(rule + ": expected a Param, got " + type_name(param));
-    if (autodiff::traced(p)) throw py::value_error(rule + ": cannot update a parameter while a gradient is being taken");
-    if (!p->is_contiguous()) throw py::value_error(rule + ": the parameter must be contiguous");
+    if (!p) throw py::type_error(o.rule() + ": expected a Param, got " + type_name(param));
+    if (autodiff::traced(p))
+        throw py::value_error(o.rule() + ": cannot update a parameter while a gradient is being taken");
+    if (!p->is_contiguous()) throw py::value_error(o.rule() + ": the parameter must be contiguous");
     return p;
 }
 
 // The gradient for p as a contiguous tensor of p's dtype and shape.
-Tensor gradient(py::handle grad, const Tensor& p, const std::string& rule) {
+Tensor gradient(py::handle grad, const Tensor& p, const Optimiser& o) {
     Tensor g = as_tensor(grad);
+    if (g && g->dtype == p->dtype && g->shape == p->shape && g->is_contiguous()) return g;
     if (!g || g->dtype != p->dtype)
         g = tensor_from_object(g ? py::object(to_numpy(g)) : py::reinterpret_borrow<py::object>(grad), p->dtype,
-                               rule.c_str());
+                               o.rule().c_str());
     if (g->shape != p->shape)
-        throw py::value_error(rule + ": gradient of shape " + g->shape.str() + " does not match parameter of shape " +
-                              p->shape.str());
+        throw py::value_error(o.rule() + ": gradient of shape " + g->shape.str() +
+                              " does not match parameter of shape " + p->shape.str());
     return autodiff::contiguous(g);
 }
 
@@ -111,9 +117,8 @@ py::dict views(const std::vector<StatePart>& parts, const Optimiser& o, py::hand
 }
 
 void apply(Optimiser& o, py::handle param, py::handle grad, py::handle out) {
-    const std::string rule = o.rule();
-    Tensor p = parameter(param, rule);
-    Tensor g = gradient(grad, p, rule);
+    Tensor p = parameter(param, o);
+    Tensor g = gradient(grad, p, o);
     o.check(p, g);
     void* d = out.is_none() ? nullptr : output(out, o);
     if (o.frozen && !d) return;
@@ -126,6 +131,13 @@ std::string describe(const Optimiser& o) {
            (o.frozen ? ", frozen>" : ">");
 }
 
+// A list or tuple as it is, any other sequence as a new list.
+py::object sequence(PyObject* obj) {
+    PyObject* fast = PySequence_Fast(obj, "optimisers_update: params, grads and optimisers must be sequences");
+    if (!fast) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(fast);
+}
+
 // optimisers_update(params, grads, optimisers): one step for every parameter (None grads are skipped).
 PyObject* optimisers_update(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (nargs != 3) {
@@ -134,23 +146,29 @@ PyObject* optimisers_update(PyObject*, PyObject* const* args, Py_ssize_t nargs) 
         return nullptr;
     }
     return guarded([&] {
-        py::sequence ps = py::reinterpret_borrow<py::sequence>(args[0]);
-        py::sequence gs = py::reinterpret_borrow<py::sequence>(args[1]);
-        py::sequence os = py::reinterpret_borrow<py::sequence>(args[2]);
-        const std::size_t n = py::len(ps);
-        if (py::len(gs) != n || py::len(os) != n)
+        py::object ps = sequence(args[0]), gs = sequence(args[1]), os = sequence(args[2]);
+        const Py_ssize_t n = PySequence_Fast_GET_SIZE(ps.ptr());
+        if (PySequence_Fast_GET_SIZE(gs.ptr()) != n || PySequence_Fast_GET_SIZE(os.ptr()) != n)
             throw py::value_error("optimisers_update: params, grads and optimisers differ in length");
-        std::vector<optimisers::Update> updates;
-        updates.reserve(n);
+        PyObject** p_items = PySequence_Fast_ITEMS(ps.ptr());
+        PyObject** g_items = PySequence_Fast_ITEMS(gs.ptr());
+        PyObject** o_items = PySequence_Fast_ITEMS(os.ptr());
+        // Reused from call to call so that a training step allocates nothing here; emptied on the way out so
+        // that no parameter is kept alive.
+        thread_local std::vector<optimisers::Update> updates;
+        struct Emptied {
+            ~Emptied() { updates.clear(); }
+        } emptied;
+        updates.clear();
         autodiff::index_t work = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            py::object grad = gs[i];
-            if (grad.is_none()) continue;
-            Optimiser& o = optimiser_of(os[i]);
+        for (Py_ssize_t i = 0; i < n; ++i) {
+            if (g_items[i] == Py_None) continue;
+            Optimiser& o = optimiser_of(o_items[i]);
             if (o.frozen) continue;
-            Tensor p = parameter(ps[i], o.rule());
-            updates.push_back({p, gradient(grad, p, o.rule()), &o});
-            work += p->size();
+            Tensor p = parameter(p_items[i], o);
+            Tensor g = gradient(g_items[i], p, o);
+            updates.push_back({std::move(p), std::move(g), &o});
+            work += o.size();
         }
         MaybeReleaseGil gil(work >= kReleaseGilElements);
         optimisers::update_all(updates);

@@ -60,21 +60,22 @@ struct Descent : RuleBase {
     template <class T> void apply(const UpdateArgs<T>& a, Clock& c) const;
 };
 
-/// Momentum: v = rho v + eta g; Δ = v.
-struct Momentum : RuleBase {
-    static constexpr const char* name = "Momentum";
+/// The hyperparameters of Momentum and Nesterov, with their velocity v.
+struct MomentumLike : RuleBase {
     double eta = 0.01, rho = 0.9;
     template <class F> void hypers(F&& f) { f("eta", eta); f("rho", rho); }
     StateNames states() const { return {"v"}; }
+};
+
+/// Momentum: v = rho v + eta g; Δ = v.
+struct Momentum : MomentumLike {
+    static constexpr const char* name = "Momentum";
     template <class T> void apply(const UpdateArgs<T>& a, Clock& c) const;
 };
 
 /// Nesterov: Δ = -rho² v + (1 + rho) eta g; then v = rho v - eta g.
-struct Nesterov : RuleBase {
+struct Nesterov : MomentumLike {
     static constexpr const char* name = "Nesterov";
-    double eta = 0.001, rho = 0.9;
-    template <class F> void hypers(F&& f) { f("eta", eta); f("rho", rho); }
-    StateNames states() const { return {"v"}; }
     template <class T> void apply(const UpdateArgs<T>& a, Clock& c) const;
 };
 
