@@ -9,9 +9,7 @@ import numpy as np
 from pyflux import _core
 from pyflux.gradient import Grads, Params
 from pyflux.param import Param
-from pyflux.rules import (  # noqa: F401  (re-exported)
-    AdaDelta, AdaGrad, AdaMax, Adam, AdamW, AMSGrad, ClipGrad, ClipNorm, Descent, Lion, Momentum, NAdam, Nesterov,
-    OAdam, OptimiserChain, RAdam, RMSProp, Rule, SignDecay, WeightDecay)
+from pyflux.rules import Rule
 from pyflux.tree import is_layer, mirror, zip_leaves
 
 

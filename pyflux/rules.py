@@ -368,3 +368,8 @@ class OptimiserChain(Rule):
 
     def __repr__(self):
         return f"OptimiserChain({', '.join(map(repr, self.rules))})"
+
+
+# Every rule class, for ``from pyflux.rules import *``: a new rule is exported by defining it here.
+__all__ = sorted(name for name, obj in list(globals().items())
+                 if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and not name.startswith("_"))

@@ -164,3 +164,17 @@ def test_update_all_checks_everything_before_changing_anything():
         C.optimisers_update(ps, [np.ones(2)], states)
     with pytest.raises(TypeError, match="3 arguments"):
         C.optimisers_update(ps, states)
+
+
+def test_a_copied_state_tree_is_independent():
+    import copy
+
+    model = flux.Dense(np.ones((2, 3)), np.zeros(2))
+    state = flux.setup(flux.OptimiserChain(flux.ClipGrad(1.0), flux.Adam(0.1)), model)
+    flux.update(state, model, flux.gradient(lambda m: flux.sum(m(np.ones(3))), model)[0])
+    saved = copy.deepcopy(state)
+    assert saved.weight.state is not state.weight.state
+    np.testing.assert_array_equal(saved.weight.state["1"]["m"], state.weight.state["1"]["m"])
+    flux.update(state, model, flux.gradient(lambda m: flux.sum(m(np.ones(3))), model)[0])
+    assert saved.weight.state["1"]["t"] == 1 and state.weight.state["1"]["t"] == 2
+    assert copy.copy(state.bias.state)["1"]["t"] == 2

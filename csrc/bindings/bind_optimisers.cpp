@@ -212,6 +212,8 @@ void bind_optimisers(py::module_& m) {
                  if (!arrays.contains(key)) throw py::key_error(py::str(key).cast<std::string>());
                  return arrays[key];
              })
+        .def("__copy__", &Optimiser::clone, "An independent copy of the rule and its state.")
+        .def("__deepcopy__", [](const Optimiser& o, py::handle) { return o.clone(); }, py::arg("memo"))
         .def("__repr__", &describe);
     m.def(
         "optimiser_init",

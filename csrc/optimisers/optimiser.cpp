@@ -46,6 +46,8 @@ public:
         rule_.apply(a, clock_);
     }
 
+    std::unique_ptr<Optimiser> clone() const override { return std::make_unique<RuleOptimiser>(*this); }
+
     std::string rule() const override { return Rule::name; }
 
     void set(const Spec& spec) override {
@@ -106,6 +108,12 @@ public:
         }
         rules_[last]->apply(p, g, d);
     }
+
+    ChainOptimiser(const ChainOptimiser& other) : Optimiser(other), scratch_(other.scratch_.size()) {
+        for (const auto& r : other.rules_) rules_.push_back(r->clone());
+    }
+
+    std::unique_ptr<Optimiser> clone() const override { return std::make_unique<ChainOptimiser>(*this); }
 
     std::string rule() const override { return "OptimiserChain"; }
 

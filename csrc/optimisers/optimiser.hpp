@@ -42,8 +42,9 @@ class Optimiser {
 public:
     Optimiser(DType dtype, const Shape& shape) : dtype_(dtype), shape_(shape), n_(shape.size()) {}
     virtual ~Optimiser() = default;
-    Optimiser(const Optimiser&) = delete;
     Optimiser& operator=(const Optimiser&) = delete;
+    /// An independent copy: the same rule and hyperparameters, a copy of the state.
+    virtual std::unique_ptr<Optimiser> clone() const = 0;
 
     DType dtype() const { return dtype_; }
     const Shape& shape() const { return shape_; }
@@ -65,6 +66,7 @@ public:
     virtual std::vector<StatePart> state() = 0;
 
 protected:
+    Optimiser(const Optimiser&) = default;
     DType dtype_;
     Shape shape_;
     index_t n_;
