@@ -224,6 +224,14 @@ def test_accuracy_with_one_hot_and_integer_labels():
     assert flux.accuracy(yhat, flux.onehotbatch(labels, range(3))) == 0.5
 
 
+def test_accuracy_agrees_with_onecold_ties_included():
+    rng = np.random.default_rng(3)
+    yhat = rng.integers(0, 3, (4, 200)).astype(np.float32)  # many ties: the first maximum counts
+    labels = rng.integers(0, 4, 200)
+    expected = np.mean(flux.onecold(yhat) == labels)
+    assert flux.accuracy(yhat, labels) == flux.accuracy(yhat, flux.onehotbatch(labels, range(4))) == expected
+
+
 @pytest.mark.parametrize("yhat, y, message", [
     (np.zeros((3, 4)), np.zeros(5, int), "targets of shape \\(5,\\)"),
     (np.zeros((3, 4)), np.zeros((2, 4)), "match neither"),

@@ -113,6 +113,24 @@ def test_an_unknown_format_spec_is_an_error():
         format(flux.Dense(2, 3), "x")
 
 
+class TextPrinter:
+    """Collects what a ``_repr_pretty_`` hook prints, as IPython's pretty printer would."""
+
+    def __init__(self):
+        self.parts = []
+
+    def text(self, s):
+        self.parts.append(s)
+
+
+@pytest.mark.parametrize("cycle", [False, True])
+def test_the_notebook_hook_prints_the_expanded_form(cycle):
+    model = flux.Chain(flux.Dense(2, 3), flux.relu)
+    printer = TextPrinter()
+    model._repr_pretty_(printer, cycle)
+    assert printer.parts == [flux.compact(model) if cycle else repr(model)]
+
+
 def test_ipython_shows_the_expanded_form():
     pretty = pytest.importorskip("IPython.lib.pretty")
     model = flux.Chain(flux.Dense(2, 3), flux.relu)
