@@ -92,7 +92,8 @@ def fit(model, X, Y, *, loss, opt, epochs=1, batchsize=32, shuffle=True, validat
     """Trains ``model`` on ``(X, Y)`` for ``epochs`` passes of mini-batches and returns a :class:`History`.
 
     Each epoch is one :func:`pyflux.train` pass over a ``DataLoader((X, Y), batchsize=batchsize,
-    shuffle=shuffle)`` minimising ``loss(model(x), y)``. ``opt`` is a rule (``Adam()``; fit calls
+    shuffle=shuffle)`` minimising ``loss(model(x), y)`` (the order is drawn from the generator that
+    :func:`pyflux.seed` sets). ``opt`` is a rule (``Adam()``; fit calls
     ``setup``) or a state from ``setup(rule, model)`` (kept up to date, so a later call continues).
 
     ``validation_split`` holds out the last fraction of the observations (as Keras, before any

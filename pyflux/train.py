@@ -80,12 +80,10 @@ def _train(loss, model, data, opt, cb, bar):
         if not isinstance(opt, Rule):
             raise TypeError(f"train(loss, params, data, opt): opt must be a rule such as Descent(0.1), got {opt!r}")
         ps, callbacks = list(model), _callbacks(cb)
-        apply = opt._implicit_apply
+        states = [opt._implicit_state(p) for p in ps]
         for i, item in enumerate(data):
             grads, value = _step(loss, _splat(item), ps, i)
-            for p, g in zip(ps, grads):
-                if g is not None:
-                    apply(p, g)
+            _core.optimisers_update(ps, grads, states)
             if bar is not None:
                 bar.step(value, item)
             for f in callbacks:
@@ -100,11 +98,9 @@ def _train(loss, model, data, opt, cb, bar):
                           f"setup({opt!r}, model) instead", stacklevel=3)
         opt = setup(opt, model)
     ps = trainables(model)
-    ordered = leaves_for(ps, opt, model, "train")
+    states = [leaf.state for leaf in leaves_for(ps, opt, model, "train")]
     for i, item in enumerate(data):
         grads, value = _step(loss, (model, *_splat(item)), ps, i)
-        for p, leaf, g in zip(ps, ordered, grads):
-            if g is not None and not leaf.frozen:
-                leaf.state = leaf.rule.apply(leaf.state, p, g)
+        _core.optimisers_update(ps, grads, states)
         if bar is not None:
             bar.step(value, item)
