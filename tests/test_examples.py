@@ -182,7 +182,8 @@ def no_matplotlib(monkeypatch):
 
 
 def test_without_matplotlib_examples_say_so_once_and_carry_on(no_matplotlib, tiny_mnist, tmp_path, capsys):
-    assert mnist_lecture.main(quick=True, out=tmp_path, path=tiny_mnist) is not None
+    for example in MNIST_EXAMPLES[:2]:  # one plain, one with fit's History
+        assert example.main(quick=True, out=tmp_path, path=tiny_mnist) is not None
     assert higham.main(quick=True, out=tmp_path)["classified"] >= 0
     lines = capsys.readouterr().out.splitlines()
     assert sum("matplotlib is not installed" in line for line in lines) == 1
