@@ -1,8 +1,14 @@
 """Param: the array type that layers keep their weights in and that gradient can track."""
 
+import operator
+
 import numpy as np
 
 from pyflux import _core
+
+
+# numpy methods that change an array's size, which a Param's fixed storage cannot do.
+_RESIZING = frozenset({"resize"})
 
 
 class Param(_core.Tensor):
@@ -71,6 +77,33 @@ class Param(_core.Tensor):
 
     def __reduce__(self):
         return (Param, (self.numpy().copy(), self.dtype))
+
+    def __getattr__(self, name):
+        # Called only for names Param and Tensor lack: numpy's other array methods and attributes
+        # (tolist, ravel, max, argmax, astype, ...), on a view of the data, outside gradient.
+        if name.startswith("__") or name in _RESIZING or not hasattr(np.ndarray, name):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        if self.traced:
+            raise AttributeError(f"Param.{name} is numpy's and cannot be traced; inside gradient use pyflux "
+                                 "operations (flux.sum, flux.mean, reshape, indexing, ...)")
+        return getattr(self.numpy(), name)
+
+    def _compare(self, other, op):
+        if self.traced:
+            raise TypeError("comparing a traced Param has no gradient; compare after gradient returns")
+        return op(self.numpy(), np.asarray(other) if isinstance(other, _core.Tensor) else other)
+
+    def __lt__(self, other):
+        return self._compare(other, operator.lt)
+
+    def __le__(self, other):
+        return self._compare(other, operator.le)
+
+    def __gt__(self, other):
+        return self._compare(other, operator.gt)
+
+    def __ge__(self, other):
+        return self._compare(other, operator.ge)
 
     def __repr__(self):
         if self.traced:
