@@ -46,3 +46,22 @@ def test_inside_gradient_numpy_methods_name_the_fix(p):
         flux.gradient(lambda q: q.max(), p)
     with pytest.raises(TypeError, match="compare after gradient returns"):
         flux.gradient(lambda q: flux.sum(q) if q > 0 else 0.0, p)
+
+
+def test_numpy_ufuncs_that_are_pyflux_ops_are_traced():
+    x = np.array([[0.5, 1.0], [2.0, 3.0]])
+    (g,) = flux.gradient(lambda x: flux.sum(np.exp(x) + np.ones(2) * x + np.tanh(x)), x)
+    np.testing.assert_allclose(g, np.exp(x) + 1 + 1 - np.tanh(x) ** 2)
+
+
+def test_ndarray_with_a_float32_param_keeps_the_params_dtype(p):
+    W = flux.param(np.ones((2, 2), np.float32))
+    assert (np.ones((2, 2)) + W).dtype == np.float32
+    assert np.sqrt(W).dtype == np.float32
+
+
+@pytest.mark.parametrize("fn, hint", [(np.sqrt, "x \\*\\* 0.5"), (np.abs, "flux.relu"),
+                                      (lambda x: np.maximum(x, 0), "flux.relu"), (np.sin, "pyflux operations")])
+def test_numpy_function_on_a_traced_value_names_the_pyflux_way(fn, hint):
+    with pytest.raises(TypeError, match=f"numpy.* cannot be traced by gradient; .*{hint}"):
+        flux.gradient(lambda x: flux.sum(fn(x)), np.ones(2))

@@ -303,10 +303,19 @@ PyObject* tensor_object(const Tensor& t) {
 
 void bind_tensor(py::module_& m) {
     if (PyType_Ready(&TensorType) < 0) throw py::error_already_set();
-    // numpy defers binary operators to us (ndarray + Tensor calls our nb_add).
+    // numpy defers binary operators to us (ndarray + Tensor calls our nb_add) until pyflux installs
+    // its ufunc hook.
     if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", Py_None) < 0) throw py::error_already_set();
     Py_INCREF(&TensorType);
     m.add_object("Tensor", reinterpret_cast<PyObject*>(&TensorType));
+    m.def(
+        "_set_array_ufunc",
+        [](py::object hook) {
+            if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", hook.ptr()) < 0)
+                throw py::error_already_set();
+            PyType_Modified(&TensorType);
+        },
+        "Installs Tensor.__array_ufunc__ (defined in pyflux.param, which knows the pyflux ops).");
 }
 
 }  // namespace pyflux::bindings
