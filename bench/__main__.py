@@ -35,6 +35,9 @@ def parse(argv):
     p.add_argument("--affinity", action="store_true",
                    help="also restrict the process to its first N CPUs (JAX's thread pool follows the CPUs, not a "
                         "flag; needed where the machine has more cores than --threads)")
+    p.add_argument("-n", "--neighbours", type=int, default=0, metavar="N",
+                   help="time every case a second time beside N busy processes (one spinning Python process "
+                        "each) and report each library's slowdown against its own quiet run (default 0)")
     p.add_argument("--quick", action="store_true", help="shorter runs: fewer steps, partial epochs (projected)")
     p.add_argument("--smoke", action="store_true",
                    help="every workload once at tiny size with pyflux and numpy only, checking that they agree")
@@ -56,10 +59,12 @@ def parse(argv):
         p.error(f"--threads takes counts such as 2 or 1,2, not {args.threads!r}")
     if not args.thread_counts or min(args.thread_counts) < 1:
         p.error("--threads must be at least 1")
+    if args.neighbours < 0:
+        p.error("--neighbours must be at least 0")
     if args.repeats < 1 or args.warmup < 0:
         p.error("--repeats must be at least 1 and --warmup at least 0")
     if args.smoke:
-        args.peers, args.repeats, args.warmup, args.pause = ["pyflux", "numpy"], 1, 0, 0.0
+        args.peers, args.repeats, args.warmup, args.pause, args.neighbours = ["pyflux", "numpy"], 1, 0, 0.0, 0
         args.thread_counts = args.thread_counts[:1]
     elif "pyflux" not in args.peers:
         args.peers.insert(0, "pyflux")
@@ -87,11 +92,11 @@ def main(argv=None):
     scale = "smoke" if args.smoke else "quick" if args.quick else "full"
     meta = machine.describe(args.thread_counts[0])
     body, ok = suite.run(suite.select(args.workloads), args.peers, scale, args.warmup, args.repeats,
-                         args.pause)
+                         args.pause, args.neighbours)
     result = {"meta": meta,
               "config": {"scale": scale, "workloads": args.workloads, "peers": args.peers, "repeats": args.repeats,
-                         "warmup": args.warmup, "pause_s": args.pause, "threads": args.thread_counts[0],
-                         "argv": sys.argv[1:]},
+                         "warmup": args.warmup, "pause_s": args.pause, "neighbours": args.neighbours,
+                         "threads": args.thread_counts[0], "argv": sys.argv[1:]},
               **body, "load_average_end": machine.load_average()}
     print(report.table(result))
     print(report.targets_summary(result))

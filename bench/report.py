@@ -90,6 +90,12 @@ def _case_lines(case):
         cells = [f"{r['impl']} {fmt_seconds(r['median_s'] / r['steps'] * project)}"
                  for r in case["results"] if "median_s" in r]
         lines.append(f"      projected for {project:,} steps: " + ", ".join(cells))
+    loaded = [r for r in case["results"] if "loaded" in r]
+    if loaded:
+        n = loaded[0]["loaded"]["neighbours"]
+        cells = [f"{r['impl']} {fmt(r['loaded']['slowdown'])}x" for r in loaded]
+        lines.append(f"      slowdown beside {n} busy process{'es' if n > 1 else ''} (median / quiet median): "
+                     + ", ".join(cells))
     accuracy = [f"{r['impl']} {r['extras']['test_accuracy']:.4f}" for r in case["results"]
                 if "test_accuracy" in r.get("extras", {})]
     if accuracy:

@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from bench import peers as peer_registry
+from bench.neighbours import busy
 from bench.harness import call, measure
 from bench.workloads import (w0_gemm, w1_linear, w2_higham, w3_mnist_adam, w4_mnist_rmsprop, w5_mnist_sigmoid,
                              w6_inference, w7_dense)
@@ -55,7 +56,7 @@ def check(case, problem, impls):
     return entries
 
 
-def run_case(case, problem, impls, warmup, repeats, pause):
+def run_case(case, problem, impls, warmup, repeats, pause, neighbours=0):
     log(f"  {case.name}: checking")
     checks = check(case, problem, impls)
     runners = {}
@@ -76,6 +77,11 @@ def run_case(case, problem, impls, warmup, repeats, pause):
     repeats *= case.params.get("repeat_factor", 1)
     timings, failures = measure(runners, warmup, repeats, pause=pause,
                                 on_first=lambda k, r: extras.update({k: r.extras()} if r.extras else {}))
+    loaded = {}
+    if neighbours:
+        log(f"  {case.name}: timing again beside {neighbours} busy process{'es' if neighbours > 1 else ''}")
+        with busy(neighbours):
+            loaded, _ = measure({k: r for k, r in runners.items() if k in timings}, warmup, repeats, pause=pause)
     entries = []
     for impl in impls:
         key = impl.key
@@ -90,6 +96,9 @@ def run_case(case, problem, impls, warmup, repeats, pause):
             entry.update(first_s=t.first, median_s=t.median, min_s=t.min, max_s=t.max, times_s=t.times)
             entry["value"] = {name: case.unit.value(getattr(t, name) / case.steps)
                               for name in ("median", "min", "max", "first")}
+            if key in loaded:
+                entry["loaded"] = {"neighbours": neighbours, "median_s": loaded[key].median,
+                                   "times_s": loaded[key].times, "slowdown": loaded[key].median / t.median}
         entries.append(entry)
     del runners
     gc.collect()
@@ -101,10 +110,17 @@ def evaluate(target, results):
     by_impl = {r["impl"]: r for r in results if "median_s" in r}
     mine = by_impl.get(target.impl)
     out = {"text": target.text, "impl": target.impl, "kind": target.kind, "limit": target.limit, "peer": target.peer}
-    if mine is None or (target.kind == "ratio" and target.peer not in by_impl):
+    needs_peer = target.kind in ("ratio", "loaded ratio", "slowdown")
+    if mine is None or (needs_peer and target.peer not in by_impl):
         missing = target.impl if mine is None else target.peer
         return dict(out, status="not run", reason=f"no result for {missing}")
-    if target.kind == "ratio":
+    if target.kind in ("loaded ratio", "slowdown"):
+        if "loaded" not in mine or "loaded" not in by_impl[target.peer]:
+            return dict(out, status="not run", reason="no run beside busy neighbours (--neighbours)")
+        field = "median_s" if target.kind == "loaded ratio" else "slowdown"
+        value = mine["loaded"][field] / by_impl[target.peer]["loaded"][field]
+        met = value <= target.limit
+    elif target.kind == "ratio":
         value = mine["median_s"] / by_impl[target.peer]["median_s"]
         met = value <= target.limit
     elif target.kind == "first":
@@ -116,7 +132,7 @@ def evaluate(target, results):
     return dict(out, value=value, status="met" if met else "not met")
 
 
-def run(workloads, peers, scale, warmup, repeats, pause=0.0):
+def run(workloads, peers, scale, warmup, repeats, pause=0.0, neighbours=0):
     """The whole run; returns ``(report_body, ok)`` where ok is False if any check failed."""
     available, skipped, peer_info = [], {}, {}
     for name in peers:
@@ -145,7 +161,7 @@ def run(workloads, peers, scale, warmup, repeats, pause=0.0):
                 log(f"  skipped: {reason}")
                 break
             impls = [impl for impl in module.IMPLS if impl.peer in available]
-            results = run_case(case, problem, impls, warmup, repeats, pause)
+            results = run_case(case, problem, impls, warmup, repeats, pause, neighbours)
             ok = ok and all(r["check"].get("ok") and "error" not in r for r in results)
             entry["cases"].append({
                 "name": case.name, "unit": case.unit.name, "higher_is_better": case.unit.higher_is_better,

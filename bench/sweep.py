@@ -15,7 +15,8 @@ SCALING_TARGET = 1.8  # DESIGN §4, for twice the threads on the cases marked la
 
 def child_argv(args, threads, json_path):
     argv = ["--threads", str(threads), "--json", str(json_path), "--no-chart", "--repeats", str(args.repeats),
-            "--warmup", str(args.warmup), "--pause", str(args.pause), "--workloads", *args.workloads,
+            "--warmup", str(args.warmup), "--pause", str(args.pause), "--neighbours", str(args.neighbours),
+            "--workloads", *args.workloads,
             "--peers", *args.peers]
     return argv + ["--quick"] * args.quick + ["--traceback"] * args.traceback + ["--affinity"] * args.affinity
 

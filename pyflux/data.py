@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from pyflux import _core
+from pyflux.random import default_rng
 
 _NO_DEFAULT = object()
 _NUMERIC_KINDS = "biuf"
@@ -285,7 +286,8 @@ class DataLoader:
     an array, or a tuple (named tuple, dict) of arrays, holding ``batchsize`` observations along the
     last axis. ``batchsize=1`` still keeps that axis (``(784, 1)``); a negative ``batchsize``
     yields single observations without it. ``shuffle=True`` draws a new order at every ``iter()``
-    (every epoch) from ``rng`` (a numpy Generator, or an int seed; None: fresh entropy).
+    (every epoch) from ``rng`` (a numpy Generator, or an int seed; None: the default generator,
+    which :func:`pyflux.seed` sets).
     ``partial=False`` drops a last batch shorter than ``batchsize``. ``len(loader)`` is the number
     of batches.
 
@@ -314,7 +316,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.partial = bool(partial)
         self.rng = rng
-        self._rng = np.random.default_rng(rng) if shuffle else None
+        self._rng = None if rng is None else np.random.default_rng(rng)
         self.data = data
         if isinstance(data, dict):
             self._keys, arrays = list(data), [_as_observations(v, f"data[{k!r}]") for k, v in data.items()]
@@ -349,7 +351,7 @@ class DataLoader:
 
     def __iter__(self):
         n = self.nobs
-        order = self._rng.permutation(n) if self.shuffle else None
+        order = (self._rng or default_rng()).permutation(n) if self.shuffle else None
         if self.batchsize < 0:
             for i in range(n):
                 j = i if order is None else int(order[i])

@@ -1,8 +1,9 @@
 """Weight initialisers with Flux's formulas and defaults (Flux's ``src/utils.jl``).
 
 Each returns a float32 array of the given dims. The random ones accept ``rng`` (a numpy
-Generator) and, called without sizes, return the initialiser with its keywords fixed, as Flux's
-do: ``Dense(2, 3, init=kaiming_normal(gain=1))``. Fans follow Flux's ``nfan``: a vector ``(n,)``
+Generator; by default the generator that :func:`pyflux.seed` sets) and, called without sizes,
+return the initialiser with its keywords fixed, as Flux's do:
+``Dense(2, 3, init=kaiming_normal(gain=1))``. Fans follow Flux's ``nfan``: a vector ``(n,)``
 has fan_in 1 and fan_out n, a weight ``(out, in)`` fan_in ``in`` and fan_out ``out``, and a
 kernel ``(k..., cin, cout)`` ``prod(k) * cin`` and ``prod(k) * cout``."""
 
@@ -13,7 +14,7 @@ import warnings
 
 import numpy as np
 
-_default_rng = np.random.default_rng()
+from pyflux.random import default_rng
 
 
 def _fans(dims):
@@ -36,12 +37,12 @@ def glorot_uniform(*dims, gain=1.0, rng=None):
         return functools.partial(glorot_uniform, gain=gain, rng=rng)
     fan_in, fan_out = _fans(dims)
     scale = gain * np.sqrt(24.0 / (fan_in + fan_out))
-    u = (rng or _default_rng).random(dims, dtype=np.float32)
+    u = _rng(rng).random(dims, dtype=np.float32)
     return ((u - np.float32(0.5)) * np.float32(scale)).astype(np.float32)
 
 
 def _rng(rng):
-    return rng or _default_rng
+    return rng or default_rng()
 
 
 def glorot_normal(*dims, gain=1.0, rng=None):

@@ -4,20 +4,41 @@ The rules themselves are in :mod:`pyflux.rules`."""
 
 import warnings
 
+import numpy as np
+
+from pyflux import _core
 from pyflux.gradient import Grads, Params
 from pyflux.param import Param
-from pyflux.rules import (  # noqa: F401  (re-exported)
-    AdaDelta, AdaGrad, AdaMax, Adam, AdamW, AMSGrad, ClipGrad, ClipNorm, Descent, Lion, Momentum, NAdam, Nesterov,
-    OAdam, OptimiserChain, RAdam, RMSProp, Rule, SignDecay, WeightDecay)
+from pyflux.rules import Rule
 from pyflux.tree import is_layer, mirror, zip_leaves
 
 
 class Leaf:
-    """One parameter's place in the state tree from :func:`setup`: its rule, its state, and whether
-    it is frozen (skipped by :func:`update` and :func:`train`; see :func:`freeze`)."""
+    """One parameter's place in the state tree from :func:`setup`: its rule, its state (a
+    ``_core.Optimiser``: the C++ rule with its moments, step count and powers, shown as numpy views by
+    ``state.arrays()`` or ``state["m"]``), and whether it is frozen (skipped by :func:`update` and
+    :func:`train`; see :func:`freeze`). Setting ``rule`` hands its hyperparameters to the state."""
 
     def __init__(self, rule, state, frozen=False):
-        self.rule, self.state, self.frozen = rule, state, frozen
+        self._rule, self.state = rule, state
+        self.frozen = frozen
+
+    @property
+    def rule(self):
+        return self._rule
+
+    @rule.setter
+    def rule(self, rule):
+        self.state.set(rule._spec())
+        self._rule = rule
+
+    @property
+    def frozen(self):
+        return self.state.frozen
+
+    @frozen.setter
+    def frozen(self, value):
+        self.state.frozen = bool(value)
 
     def __repr__(self):
         frozen = ", frozen=True" if self.frozen else ""
@@ -29,7 +50,14 @@ def setup(rule, model):
     :class:`Leaf` at each parameter. Pass it to :func:`update` and :func:`train`."""
     if not isinstance(rule, Rule):
         raise TypeError(f"setup: expected an optimisation rule such as Descent(0.1), got {rule!r}")
-    tree = mirror(model, lambda p: Leaf(rule, rule.init(p)), default=())
+    leaves = {}  # a parameter shared by several layers gets one leaf, as in Flux
+
+    def leaf(p):
+        if id(p) not in leaves:
+            leaves[id(p)] = Leaf(rule, rule.init(p))
+        return leaves[id(p)]
+
+    tree = mirror(model, leaf, default=())
     if not zip_leaves(model, tree):
         warnings.warn("setup found no trainable parameters in this model", stacklevel=2)
     return tree
@@ -48,25 +76,38 @@ def update(state, model, grads):
             raise TypeError("update(opt, params, grads): opt must be a rule such as Descent(0.1)")
         if not isinstance(grads, Grads):
             raise TypeError("update(opt, params, grads): grads must come from gradient(f, params)")
-        for p in model:
-            g = grads[p] if p in grads else None
-            if g is not None:
-                state._implicit_apply(p, g)
+        ps = list(model)
+        _core.optimisers_update(ps, [grads[p] if p in grads else None for p in ps],
+                                [state._implicit_state(p) for p in ps])
         return state, model
     if isinstance(state, Rule):
         raise TypeError("update(state, model, grads) needs state = setup(rule, model), not a rule; "
                         "or pass params(model) for the implicit style")
     if isinstance(model, Param):
-        pairs = [(model, grads)] if grads is not None else []
-        leaves = leaves_for([model], state, model, "update")
+        pairs = [(model, grads)]
     else:
-        # Each occurrence of a shared parameter holds its whole gradient: step it once.
-        pairs = list({id(p): (p, g) for p, g in zip_leaves(model, _model_gradient(model, grads))}.values())
-        leaves = leaves_for([p for p, _ in pairs], state, model, "update")
-    for (p, g), leaf in zip(pairs, leaves):
-        if not leaf.frozen:
-            leaf.state = leaf.rule.apply(leaf.state, p, g)
+        pairs = _combined(zip_leaves(model, _model_gradient(model, grads)))
+    leaves = leaves_for([p for p, _ in pairs], state, model, "update")
+    _core.optimisers_update([p for p, _ in pairs], [g for _, g in pairs], [leaf.state for leaf in leaves])
     return state, model
+
+
+def _combined(pairs):
+    """One (param, gradient) pair per parameter. A parameter met at several places in the model has its
+    gradients summed, as Flux does; places that hold the same gradient array (``gradient`` gives a shared
+    parameter's whole gradient at each of its places) count once."""
+    combined = {}
+    for p, g in pairs:
+        if id(p) not in combined or combined[id(p)][1] is None:
+            combined[id(p)] = (p, g)
+        elif g is not None and not _same_memory(combined[id(p)][1], g):
+            combined[id(p)] = (p, np.add(combined[id(p)][1], g))
+    return list(combined.values())
+
+
+def _same_memory(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.shape == b.shape
 
 
 def leaves_for(ps, state, model, caller):

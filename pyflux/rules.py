@@ -2,74 +2,146 @@
 order with Flux's defaults; ASCII keyword names ``eta``, ``rho``, ``beta``, ``epsilon``, and
 ``lambd`` for Flux's ``lambda`` (a Python keyword).
 
-Each rule's step Δ is one fused C++ pass over the parameter and its state. ``apply(state, p, g)``
-does ``p -= Δ`` in place; ``apply(state, p, g, out)`` writes Δ to ``out`` instead, which is how an
-:class:`OptimiserChain` hands a transformed gradient to the next rule. ``t`` counts steps from 1.
+A rule here holds its hyperparameters, checks them, and prints itself; the rule's step and its
+state live in C++ (``csrc/kernels/optimisers.hpp``, one struct per rule). ``init(p)`` makes a
+parameter's state, a ``_core.Optimiser`` whose arrays (moments, step count ``t``, powers
+``beta_t``) are visible as numpy views through ``state.arrays()`` or ``state["m"]``.
+``apply(state, p, g)`` does ``p -= Δ`` in place; ``apply(state, p, g, out)`` writes Δ to ``out``
+instead. ``t`` counts steps from 1.
 """
 
 import copy
 import math
+import numbers
 
 import numpy as np
 
 from pyflux import _core
 
-
-def _check_eta(eta):
-    if eta < 0:
-        raise ValueError(f"the learning rate cannot be negative, got {eta}")
-    return eta
+_CORE_RULES = {info["name"]: info for info in _core.optimiser_rules()}
 
 
-def _zeros(p):
-    return np.zeros(p.shape, dtype=p.dtype)
+def _real(rule, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise TypeError(f"{rule}: {name} must be a real number, got {value!r}")
+    return value
 
 
-def _filled(p, value):
-    return np.full(p.shape, value, dtype=p.dtype)
+def _non_negative(rule, name, value):
+    if _real(rule, name, value) < 0:
+        raise ValueError(f"{rule}: {name} cannot be negative, got {value!r}")
+    return value
+
+
+def _eta(rule, name, value):
+    if _real(rule, name, value) < 0:
+        raise ValueError(f"{rule}: the learning rate {name} cannot be negative, got {value!r}")
+    return value
+
+
+def _unit(rule, name, value):
+    if not 0 <= _real(rule, name, value) <= 1:
+        raise ValueError(f"{rule}: {name} must lie in [0, 1], got {value!r}")
+    return value
+
+
+def _beta(rule, name, value):
+    try:
+        pair = tuple(value)
+    except TypeError:
+        raise TypeError(f"{rule}: {name} must be a pair of numbers (β1, β2), got {value!r}") from None
+    if len(pair) != 2:
+        raise ValueError(f"{rule}: {name} must be a pair of numbers (β1, β2), got {value!r}")
+    for b in pair:
+        if not 0 <= _real(rule, name, b) < 1:
+            raise ValueError(f"{rule}: each of {name} must lie in [0, 1), got {value!r}")
+    return pair
+
+
+def _flag(rule, name, value):
+    return bool(value)
+
+
+# How each hyperparameter is checked (by its Python name), with Flux's meaning of each.
+_CHECKS = {"eta": _eta, "rho": _unit, "beta": _beta, "epsilon": _non_negative, "lambd": _real,
+           "delta": _non_negative, "omega": _non_negative, "p": _real, "centred": _flag, "couple": _flag,
+           "throw": _flag}
 
 
 class Rule:
     """An optimisation rule: hyperparameters (named in ``_hyper``, in positional order) plus
-    ``init(p) -> state`` and ``apply(state, p, g, out=None) -> state``."""
+    ``init(p) -> state`` and ``apply(state, p, g, out=None) -> state``, both run by the C++ rule of
+    the same name."""
 
-    stateful = False
     _hyper = ()
     _fixed = ()  # hyperparameters that adjust leaves alone
 
+    @property
+    def stateful(self):
+        """Whether the rule keeps state between steps (moments, a step count)."""
+        info = _CORE_RULES[type(self).__name__]
+        return bool(info["states"]) or info["clocked"]
+
+    def _assign(self, **values):
+        for name, value in values.items():
+            setattr(self, name, _CHECKS[name](type(self).__name__, name, value))
+
+    def _spec(self):
+        """The rule for the C++ core: its name and hyperparameters (``beta`` as beta1, beta2)."""
+        hypers = {}
+        for name in self._hyper:
+            value = getattr(self, name)
+            if name == "beta":
+                hypers["beta1"], hypers["beta2"] = value
+            else:
+                hypers[name] = float(value)
+        return type(self).__name__, hypers
+
     def init(self, p):
-        return None
+        """The state for parameter p (Optimisers.jl's ``init``): a ``_core.Optimiser``."""
+        return _core.optimiser_init(self._spec(), p)
 
     def apply(self, state, p, g, out=None):
-        """One step: ``p -= Δ`` in place, or Δ written to ``out`` (p untouched). Returns the state."""
-        raise NotImplementedError
+        """One step: ``p -= Δ`` in place, or Δ written to ``out`` (p untouched). Returns the state.
+        A rule without state also takes ``state=None``."""
+        if state is None and not self.stateful:
+            state = self.init(p)
+        if not isinstance(state, _core.Optimiser):
+            raise TypeError(f"{self!r}.apply: expected the state from init(p), got {type(state).__name__}")
+        state.apply(p, g, out)
+        return state
 
     def transform(self, state, p, g):
         """``(state, Δ)`` with Δ in a new array; neither p nor g is changed."""
         out = np.empty(p.shape, dtype=p.dtype)
         return self.apply(state, p, g, out), out
 
-    def _implicit_apply(self, p, g):
-        """One step for p in the implicit style, where the rule keeps each parameter's state itself,
+    def _implicit_state(self, p):
+        """p's state in the implicit style, where the rule keeps each parameter's state itself,
         keyed by identity (as Flux's old optimisers did)."""
-        if not self.stateful:
-            self.apply(self.init(p), p, g)
-            return
         states = self.__dict__.setdefault("_states", {})
         entry = states.get(id(p))
         if entry is None or entry[0] is not p:
-            entry = states[id(p)] = [p, self.init(p)]
-        entry[1] = self.apply(entry[1], p, g)
+            entry = states[id(p)] = (p, self.init(p))
+        return entry[1]
+
+    def _implicit_apply(self, p, g):
+        self._implicit_state(p).apply(p, g)
 
     def _set(self, eta, changes):
         """Changes hyperparameters in place (see ``adjust``); unknown names are ignored."""
         if eta is not None and "eta" in self._hyper:
-            self.eta = _check_eta(eta)
+            self._assign(eta=eta)
         for name, value in changes.items():
             if name in self._hyper and name not in self._fixed:
-                if name == "eta":
-                    _check_eta(value)
-                setattr(self, name, tuple(value) if name == "beta" else value)
+                self._assign(**{name: value})
+        self._push()
+
+    def _push(self):
+        """Hands the current hyperparameters to the implicit-style states this rule keeps."""
+        spec = self._spec()
+        for _, state in self.__dict__.get("_states", {}).values():
+            state.set(spec)
 
     def _adjusted(self, eta, changes):
         """A copy with hyperparameters changed; per-parameter implicit-style state is not copied."""
@@ -89,44 +161,26 @@ class Descent(Rule):
     _hyper = ("eta",)
 
     def __init__(self, eta=0.1):
-        self.eta = _check_eta(eta)
-
-    def apply(self, state, p, g, out=None):
-        _core.descent_update(p, g, self.eta, out)
-        return state
+        self._assign(eta=eta)
 
 
 class Momentum(Rule):
     """``Momentum(eta=0.01, rho=0.9)``: ``v = rho v + eta g``; ``Δ = v``. State v starts at 0."""
 
-    stateful = True
     _hyper = ("eta", "rho")
 
     def __init__(self, eta=0.01, rho=0.9):
-        self.eta, self.rho = _check_eta(eta), rho
-
-    def init(self, p):
-        return _zeros(p)
-
-    def apply(self, state, p, g, out=None):
-        _core.momentum_update(p, g, state, self.eta, self.rho, out)
-        return state
+        self._assign(eta=eta, rho=rho)
 
 
 class Nesterov(Rule):
     """``Nesterov(eta=0.001, rho=0.9)``: ``Δ = -rho² v + (1 + rho) eta g``, then
     ``v = rho v - eta g``. State v starts at 0."""
 
-    stateful = True
     _hyper = ("eta", "rho")
-    init = Momentum.init
 
     def __init__(self, eta=0.001, rho=0.9):
-        self.eta, self.rho = _check_eta(eta), rho
-
-    def apply(self, state, p, g, out=None):
-        _core.nesterov_update(p, g, state, self.eta, self.rho, out)
-        return state
+        self._assign(eta=eta, rho=rho)
 
 
 class RMSProp(Rule):
@@ -137,48 +191,21 @@ class RMSProp(Rule):
     ``centred`` cannot be changed by ``adjust``.
     """
 
-    stateful = True
     _hyper = ("eta", "rho", "epsilon", "centred")
     _fixed = ("centred",)
 
     def __init__(self, eta=0.001, rho=0.9, epsilon=1e-8, *, centred=False, centered=None):
-        self.eta, self.rho, self.epsilon = _check_eta(eta), rho, epsilon
-        self.centred = bool(centred if centered is None else centered)
-
-    def init(self, p):
-        return (_zeros(p), _zeros(p) if self.centred else None)
-
-    def apply(self, state, p, g, out=None):
-        s, a = state
-        _core.rmsprop_update(p, g, s, a, self.eta, self.rho, self.epsilon, out)
-        return state
+        self._assign(eta=eta, rho=rho, epsilon=epsilon, centred=centred if centered is None else centered)
 
 
 class _AdamFamily(Rule):
-    """``Name(eta=0.001, beta=(0.9, 0.999), epsilon=1e-8)``. State: the moment arrays, then the
-    powers ``[β1^t, β2^t]`` (starting at β) advanced after each step."""
+    """``Name(eta=0.001, beta=(0.9, 0.999), epsilon=1e-8)``. State: the moment arrays, and for
+    rules with bias correction the step count ``t`` and the powers ``beta_t = [β1^t, β2^t]``."""
 
-    stateful = True
     _hyper = ("eta", "beta", "epsilon")
-    _moments = 2  # how many arrays of state
-    _kernel = None
 
     def __init__(self, eta=0.001, beta=(0.9, 0.999), epsilon=1e-8):
-        self.eta, self.beta, self.epsilon = _check_eta(eta), tuple(beta), epsilon
-
-    def init(self, p):
-        return (*(_zeros(p) for _ in range(self._moments)), list(self.beta))
-
-    def _advance(self, powers):
-        powers[0] *= self.beta[0]
-        powers[1] *= self.beta[1]
-
-    def apply(self, state, p, g, out=None):
-        *arrays, powers = state
-        b1, b2 = self.beta
-        type(self)._kernel(p, g, *arrays, self.eta, b1, b2, self.epsilon, powers[0], powers[1], out)
-        self._advance(powers)
-        return state
+        self._assign(eta=eta, beta=beta, epsilon=epsilon)
 
 
 class Adam(_AdamFamily):
@@ -189,24 +216,17 @@ class Adam(_AdamFamily):
     State: m and v start at zero, with the powers β^t kept per parameter.
     """
 
-    _kernel = _core.adam_update
-
 
 class NAdam(_AdamFamily):
     """``NAdam(eta=0.001, beta=(0.9, 0.999), epsilon=1e-8)``: m, v as Adam;
     ``Δ = eta (β1 m / (1 - β1 β1^t) + (1 - β1) g / (1 - β1^t)) / (sqrt(β2 v / (1 - β2^t)) + epsilon)``.
     State: m = v = 0 and the powers β^t."""
 
-    _kernel = _core.nadam_update
-
 
 class OAdam(_AdamFamily):
     """``OAdam(eta=0.001, beta=(0.5, 0.9), epsilon=1e-8)`` (optimistic Adam): m, v as Adam;
     ``term' = eta (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + epsilon)``; ``Δ = 2 term' - term``.
     State: m = v = term = 0 and the powers β^t."""
-
-    _moments = 3
-    _kernel = _core.oadam_update
 
     def __init__(self, eta=0.001, beta=(0.5, 0.9), epsilon=1e-8):
         super().__init__(eta, beta, epsilon)
@@ -220,16 +240,7 @@ class AdamW(_AdamFamily):
     _hyper = ("eta", "beta", "lambd", "epsilon", "couple")
 
     def __init__(self, eta=0.001, beta=(0.9, 0.999), lambd=0.0, epsilon=1e-8, *, couple=True):
-        super().__init__(eta, beta, epsilon)
-        self.lambd, self.couple = lambd, bool(couple)
-
-    def apply(self, state, p, g, out=None):
-        m, v, powers = state
-        b1, b2 = self.beta
-        _core.adamw_update(p, g, m, v, self.eta, b1, b2, self.epsilon, powers[0], powers[1], self.lambd,
-                           float(self.couple), out)
-        self._advance(powers)
-        return state
+        self._assign(eta=eta, beta=beta, lambd=lambd, epsilon=epsilon, couple=couple)
 
 
 class RAdam(_AdamFamily):
@@ -239,33 +250,11 @@ class RAdam(_AdamFamily):
     ``Δ = eta r m̂ / (sqrt(v̂) + epsilon)``, else ``Δ = eta m̂``. State: m = v = 0, the powers β^t
     and the step count t (from 1)."""
 
-    def init(self, p):
-        return (_zeros(p), _zeros(p), list(self.beta), [1])
-
-    def apply(self, state, p, g, out=None):
-        m, v, powers, step = state
-        b1, b2 = self.beta
-        t = step[0]
-        rho_inf = 2 / (1 - b2) - 1
-        rho = rho_inf - 2 * t * powers[1] / (1 - powers[1])
-        r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)) if rho > 4 else 0.0
-        _core.radam_update(p, g, m, v, self.eta, b1, b2, self.epsilon, powers[0], powers[1], r, out)
-        self._advance(powers)
-        step[0] = t + 1
-        return state
-
 
 class AdaMax(_AdamFamily):
     """``AdaMax(eta=0.001, beta=(0.9, 0.999), epsilon=1e-8)``: ``m = β1 m + (1 - β1) g``;
     ``u = max(β2 u, |g|)``; ``Δ = eta / (1 - β1^t) m / (u + epsilon)``. State: m = u = 0 and the
     powers β^t."""
-
-    def apply(self, state, p, g, out=None):
-        m, u, powers = state
-        b1, b2 = self.beta
-        _core.adamax_update(p, g, m, u, self.eta, b1, b2, self.epsilon, powers[0], out)
-        self._advance(powers)
-        return state
 
 
 class AMSGrad(_AdamFamily):
@@ -273,31 +262,15 @@ class AMSGrad(_AdamFamily):
     ``v̂ = max(v̂, v)``; ``Δ = eta m / (sqrt(v̂) + epsilon)`` (no bias correction). State: m, v and v̂
     all start filled with epsilon."""
 
-    def init(self, p):
-        return tuple(_filled(p, self.epsilon) for _ in range(3))
-
-    def apply(self, state, p, g, out=None):
-        b1, b2 = self.beta
-        _core.amsgrad_update(p, g, *state, self.eta, b1, b2, self.epsilon, out)
-        return state
-
 
 class AdaGrad(Rule):
     """``AdaGrad(eta=0.1, epsilon=1e-8)``: ``acc = acc + g²``; ``Δ = eta g / (sqrt(acc) + epsilon)``.
     State: acc starts filled with epsilon (not 0)."""
 
-    stateful = True
     _hyper = ("eta", "epsilon")
 
     def __init__(self, eta=0.1, epsilon=1e-8):
-        self.eta, self.epsilon = _check_eta(eta), epsilon
-
-    def init(self, p):
-        return _filled(p, self.epsilon)
-
-    def apply(self, state, p, g, out=None):
-        _core.adagrad_update(p, g, state, self.eta, self.epsilon, out)
-        return state
+        self._assign(eta=eta, epsilon=epsilon)
 
 
 class AdaDelta(Rule):
@@ -305,36 +278,20 @@ class AdaDelta(Rule):
     ``acc = rho acc + (1 - rho) g²``; ``Δ = g sqrt(Δacc + epsilon) / sqrt(acc + epsilon)``; then
     ``Δacc = rho Δacc + (1 - rho) Δ²``. State: acc = Δacc = 0."""
 
-    stateful = True
     _hyper = ("rho", "epsilon")
 
     def __init__(self, rho=0.9, epsilon=1e-8):
-        self.rho, self.epsilon = rho, epsilon
-
-    def init(self, p):
-        return (_zeros(p), _zeros(p))
-
-    def apply(self, state, p, g, out=None):
-        _core.adadelta_update(p, g, *state, self.rho, self.epsilon, out)
-        return state
+        self._assign(rho=rho, epsilon=epsilon)
 
 
 class Lion(Rule):
     """``Lion(eta=0.001, beta=(0.9, 0.999))``: ``m = β2 g + (1 - β2) m``;
     ``Δ = eta sign((β2 - β1) g + β1 m)``. State: m = 0."""
 
-    stateful = True
     _hyper = ("eta", "beta")
 
     def __init__(self, eta=0.001, beta=(0.9, 0.999)):
-        self.eta, self.beta = _check_eta(eta), tuple(beta)
-
-    def init(self, p):
-        return _zeros(p)
-
-    def apply(self, state, p, g, out=None):
-        _core.lion_update(p, g, state, self.eta, *self.beta, out)
-        return state
+        self._assign(eta=eta, beta=beta)
 
 
 # --- gradient transforms: stateless, usually placed before an update rule in an OptimiserChain ---
@@ -345,11 +302,7 @@ class ClipGrad(Rule):
     _hyper = ("delta",)
 
     def __init__(self, delta=10.0):
-        self.delta = delta
-
-    def apply(self, state, p, g, out=None):
-        _core.clipgrad_update(p, g, self.delta, out)
-        return state
+        self._assign(delta=delta)
 
 
 class ClipNorm(Rule):
@@ -360,11 +313,7 @@ class ClipNorm(Rule):
     _hyper = ("omega", "p", "throw")
 
     def __init__(self, omega=10.0, p=2, *, throw=True):
-        self.omega, self.p, self.throw = omega, p, bool(throw)
-
-    def apply(self, state, p, g, out=None):
-        _core.clipnorm_update(p, g, self.omega, self.p, self.throw, out)
-        return state
+        self._assign(omega=omega, p=p, throw=throw)
 
 
 class WeightDecay(Rule):
@@ -374,11 +323,7 @@ class WeightDecay(Rule):
     _hyper = ("lambd",)
 
     def __init__(self, lambd=5e-4):
-        self.lambd = lambd
-
-    def apply(self, state, p, g, out=None):
-        _core.weightdecay_update(p, g, self.lambd, out)
-        return state
+        self._assign(lambd=lambd)
 
 
 class SignDecay(Rule):
@@ -388,18 +333,14 @@ class SignDecay(Rule):
     _hyper = ("lambd",)
 
     def __init__(self, lambd=1e-3):
-        self.lambd = lambd
-
-    def apply(self, state, p, g, out=None):
-        _core.signdecay_update(p, g, self.lambd, out)
-        return state
+        self._assign(lambd=lambd)
 
 
 class OptimiserChain(Rule):
     """``OptimiserChain(*rules)``: applies the rules left to right, each to the step computed by the
     one before (``OptimiserChain(ClipGrad(1.0), Adam())`` clips, then runs Adam on the clipped
-    gradient). State: the tuple of the rules' states. An empty chain is ``Descent(1)``.
-    ``adjust`` forwards to every rule in the chain."""
+    gradient). State: one part per rule (``state.arrays()["1"]`` is the second rule's). An empty
+    chain is ``Descent(1)``. ``adjust`` forwards to every rule in the chain."""
 
     def __init__(self, *rules):
         for rule in rules:
@@ -411,28 +352,13 @@ class OptimiserChain(Rule):
     def stateful(self):
         return any(rule.stateful for rule in self.rules)
 
-    def init(self, p):
-        return tuple(rule.init(p) for rule in self.rules)
-
-    def apply(self, state, p, g, out=None):
-        if not self.rules:
-            _core.descent_update(p, g, 1.0, out)
-            return state
-        states = list(state)
-        last = len(self.rules) - 1
-        if last:
-            # The caller's gradient is never written: the first rule's step goes to a scratch array
-            # (or out), which each later rule then reads and overwrites in place.
-            scratch = out if out is not None else np.empty(p.shape, dtype=p.dtype)
-            for i in range(last):
-                states[i] = self.rules[i].apply(states[i], p, g, scratch)
-                g = scratch
-        states[last] = self.rules[last].apply(states[last], p, g, out)
-        return tuple(states)
+    def _spec(self):
+        return "OptimiserChain", [rule._spec() for rule in self.rules]
 
     def _set(self, eta, changes):
         for rule in self.rules:
             rule._set(eta, changes)
+        self._push()
 
     def _adjusted(self, eta, changes):
         new = copy.copy(self)
@@ -442,3 +368,8 @@ class OptimiserChain(Rule):
 
     def __repr__(self):
         return f"OptimiserChain({', '.join(map(repr, self.rules))})"
+
+
+# Every rule class, for ``from pyflux.rules import *``: a new rule is exported by defining it here.
+__all__ = sorted(name for name, obj in list(globals().items())
+                 if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and not name.startswith("_"))

@@ -43,6 +43,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from pyflux import _core
+from pyflux.optimise import Leaf
 from pyflux.tree import children, is_layer
 
 __all__ = ["FORMAT_VERSION", "load", "loadmodel", "save", "state"]
@@ -75,6 +76,8 @@ def _array_tree(x, path="", active=None):
     """The model's arrays (the objects themselves) in the shape of ``state``; _NOTHING if none."""
     if _is_array(x):
         return x
+    if isinstance(x, Leaf):
+        x = x.state.arrays()  # an optimiser state tree: moments, step count and powers, as views
     kids = children(x)
     if not kids:
         return _NOTHING

@@ -6,6 +6,7 @@ import warnings
 from pyflux import _core
 from pyflux.gradient import Params
 from pyflux.optimise import Rule, leaves_for, setup
+from pyflux.progress import Progress
 from pyflux.tree import trainables
 
 
@@ -15,7 +16,7 @@ def _splat(item):
 
 
 def _step(loss, args, ps, i):
-    """Records loss(*args) on a tape watching ps, checks the loss, and returns ps's gradients."""
+    """Records loss(*args) on a tape watching ps, checks the loss, and returns ps's gradients and the loss."""
     tape = _core.Tape(ps)
     with tape:
         value = loss(*args)
@@ -25,7 +26,7 @@ def _step(loss, args, ps, i):
     loss_value = float(value)
     if not math.isfinite(loss_value):
         raise ValueError(f"Loss is {loss_value} on data item {i} (counting from 0), stopping training")
-    return grads
+    return grads, loss_value
 
 
 _NOTHING_TO_TRAIN = ("no trainable arrays, so training would change nothing; weights must be Params "
@@ -40,7 +41,19 @@ def _callbacks(cb):
     return tuple(cb)
 
 
-def train(loss, model, data, opt, *, cb=None):
+def _progress(progress, data):
+    """(the object whose step(loss, item) train calls, or None; whether train owns it and finishes it)."""
+    if progress is False or progress is None:
+        return None, False
+    if progress is True:
+        return Progress(len(data) if hasattr(data, "__len__") else None), True
+    if callable(getattr(progress, "step", None)):
+        return progress, False
+    raise TypeError(f"train: progress must be True, False or an object with a step(loss, item) method such as "
+                    f"pyflux.progress.Progress, got {progress!r}")
+
+
+def train(loss, model, data, opt, *, cb=None, progress=False):
     """One pass over ``data``, taking a gradient step for each item.
 
     Implicit style: ``train(loss, params(model), data, opt, cb=None)`` calls ``loss(*item)`` and
@@ -53,22 +66,35 @@ def train(loss, model, data, opt, *, cb=None):
     A tuple item is spread over the loss's arguments; anything else is passed as one argument.
     If the loss is NaN or infinite, training stops with a ValueError naming the data item, before
     that item's update.
+
+    ``progress=True`` shows the steps done, their rate, the running mean loss and the time left
+    (one line redrawn on a terminal, a summary line otherwise; see :mod:`pyflux.progress`); an
+    object with a ``step(loss, item)`` method is called after each step instead.
     """
+    bar, owned = _progress(progress, data)
+    try:
+        _train(loss, model, data, opt, cb, bar)
+    finally:
+        if owned:
+            bar.finish()
+
+
+def _train(loss, model, data, opt, cb, bar):
     if isinstance(model, Params):
         if not isinstance(opt, Rule):
             raise TypeError(f"train(loss, params, data, opt): opt must be a rule such as Descent(0.1), got {opt!r}")
         ps, callbacks = list(model), _callbacks(cb)
         if not ps:
             raise ValueError(f"train: the params hold {_NOTHING_TO_TRAIN}")
-        apply = opt._implicit_apply
+        states = [opt._implicit_state(p) for p in ps]
         for i, item in enumerate(data):
-            grads = _step(loss, _splat(item), ps, i)
-            for p, g in zip(ps, grads):
-                if g is not None:
-                    apply(p, g)
+            grads, value = _step(loss, _splat(item), ps, i)
+            _core.optimisers_update(ps, grads, states)
+            if bar is not None:
+                bar.step(value, item)
             for f in callbacks:
                 f()
-        return None
+        return
     if cb is not None:
         raise TypeError("train(loss, model, data, state) does not take callbacks; for more control write a loop "
                         "with gradient and update")
@@ -77,13 +103,12 @@ def train(loss, model, data, opt, *, cb=None):
     if isinstance(opt, Rule):
         if opt.stateful:
             warnings.warn(f"optimiser {opt!r} has state which will be discarded after train finishes; pass "
-                          f"setup({opt!r}, model) instead", stacklevel=2)
+                          f"setup({opt!r}, model) instead", stacklevel=3)
         opt = setup(opt, model)
     ps = trainables(model)
-    ordered = leaves_for(ps, opt, model, "train")
+    states = [leaf.state for leaf in leaves_for(ps, opt, model, "train")]
     for i, item in enumerate(data):
-        grads = _step(loss, (model, *_splat(item)), ps, i)
-        for p, leaf, g in zip(ps, ordered, grads):
-            if g is not None and not leaf.frozen:
-                leaf.state = leaf.rule.apply(leaf.state, p, g)
-    return None
+        grads, value = _step(loss, (model, *_splat(item)), ps, i)
+        _core.optimisers_update(ps, grads, states)
+        if bar is not None:
+            bar.step(value, item)

@@ -43,7 +43,7 @@ def test_skip_connection_gradient(rng):
 
 def test_skip_connection_print():
     s = flux.SkipConnection(flux.Dense(20, 20, flux.relu), operator.add)
-    assert repr(s) == "SkipConnection(Dense(20 => 20, relu), +)"
+    assert flux.compact(s) == "SkipConnection(Dense(20 => 20, relu), +)"
     assert str(s) == "\n".join([
         "SkipConnection(",
         "  Dense(20 => 20, relu),                # 420 parameters",
@@ -109,7 +109,7 @@ def test_parallel_model_gradient_mirrors_names(rng):
 
 def test_parallel_print_as_flux_docstring():
     p = flux.Parallel(operator.add, α=flux.Dense(10, 2, flux.tanh), β=flux.Dense(5, 2))
-    assert repr(p) == "Parallel(+, α = Dense(10 => 2, tanh), β = Dense(5 => 2))"
+    assert flux.compact(p) == "Parallel(+, α = Dense(10 => 2, tanh), β = Dense(5 => 2))"
     assert str(p) == "\n".join([
         "Parallel(",
         "  +,",
@@ -117,7 +117,7 @@ def test_parallel_print_as_flux_docstring():
         "  β = Dense(5 => 2),                    # 12 parameters",
         ")                   # Total: 4 arrays, 34 parameters, 344 bytes.",
     ])
-    assert repr(flux.Parallel(operator.add, flux.Dense(10, 2, flux.tanh), flux.Dense(5, 2))) == (
+    assert flux.compact(flux.Parallel(operator.add, flux.Dense(10, 2, flux.tanh), flux.Dense(5, 2))) == (
         "Parallel(+, Dense(10 => 2, tanh), Dense(5 => 2))")
 
 

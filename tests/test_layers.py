@@ -107,8 +107,8 @@ def test_bad_constructor_arguments():
     (lambda: flux.Chain(flux.Dense(2, 3, flux.sigmoid), flux.Dense(3, 2)), "Chain(Dense(2 => 3, σ), Dense(3 => 2))"),
     (lambda: flux.Chain(flux.Chain(flux.Dense(1, 1)), flux.relu), "Chain(Chain(Dense(1 => 1)), relu)"),
 ])
-def test_repr(layer, text):
-    assert repr(layer()) == text
+def test_compact_form(layer, text):
+    assert flux.compact(layer()) == text
 
 
 # --- forward pass --------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_custom_activation_is_applied_after_the_affine_map(rng):
     d = flux.Dense(rng.standard_normal((3, 4)), rng.standard_normal(3), lambda z: z * z - 1)
     x = rng.standard_normal((4, 2))
     assert_forward_close(d(x), reference(d, x, act=lambda z: z * z - 1), np.float64)
-    assert repr(d) == "Dense(4 => 3, <lambda>)"
+    assert flux.compact(d) == "Dense(4 => 3, <lambda>)"
     (g,) = flux.gradient(lambda m: flux.sum(m(x)), d)
     z = np.asarray(d.weight) @ x + np.asarray(d.bias)[:, None]
     np.testing.assert_allclose(g.weight, (2 * z) @ x.T, rtol=1e-12)
@@ -287,7 +287,7 @@ def test_chain_with_several_arguments_passes_a_tuple():
 
 def test_named_chain_printing():
     c = flux.Chain(enc=flux.Chain(flux.Dense(2, 3, flux.tanh)), dec=flux.Dense(3, 2))
-    assert repr(c) == "Chain(enc = Chain(Dense(2 => 3, tanh)), dec = Dense(3 => 2))"
+    assert flux.compact(c) == "Chain(enc = Chain(Dense(2 => 3, tanh)), dec = Dense(3 => 2))"
     assert str(c) == "\n".join([
         "Chain(",
         "  enc = Chain(",

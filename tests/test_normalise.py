@@ -74,9 +74,9 @@ def test_dropout_gradient_finite_differences(rng):
 
 
 def test_dropout_print_and_no_parameters():
-    assert repr(flux.Dropout(0.4)) == "Dropout(0.4)"
-    assert repr(flux.Dropout(0.4, dims=2)) == "Dropout(0.4, dims=2)"
-    assert repr(flux.Dropout(0.4, active=True)) == "Dropout(0.4, active=true)"
+    assert flux.compact(flux.Dropout(0.4)) == "Dropout(0.4)"
+    assert flux.compact(flux.Dropout(0.4, dims=2)) == "Dropout(0.4, dims=2)"
+    assert flux.compact(flux.Dropout(0.4, active=True)) == "Dropout(0.4, active=true)"
     assert str(flux.Dropout(0.4)) == "Dropout(0.4)"
     assert flux.trainables(flux.Dropout(0.4)) == [] and flux.state(flux.Dropout(0.4)) == {}
 
@@ -177,10 +177,10 @@ def test_batchnorm_matches_torch(rng):
 
 
 def test_batchnorm_print():
-    assert repr(flux.BatchNorm(3)) == "BatchNorm(3)"
-    assert repr(flux.BatchNorm(64, flux.relu)) == "BatchNorm(64, relu)"
-    assert repr(flux.BatchNorm(3, affine=False)) == "BatchNorm(3, affine=false)"
-    assert repr(flux.BatchNorm(3, active=True)) == "BatchNorm(3, active=true)"
+    assert flux.compact(flux.BatchNorm(3)) == "BatchNorm(3)"
+    assert flux.compact(flux.BatchNorm(64, flux.relu)) == "BatchNorm(64, relu)"
+    assert flux.compact(flux.BatchNorm(3, affine=False)) == "BatchNorm(3, affine=false)"
+    assert flux.compact(flux.BatchNorm(3, active=True)) == "BatchNorm(3, active=true)"
     assert str(flux.BatchNorm(3)) == "BatchNorm(3)        # 6 parameters, plus 6 non-trainable"
     assert str(flux.BatchNorm(32, flux.relu)) == "BatchNorm(32, relu)  # 64 parameters, plus 64 non-trainable"
 
@@ -259,10 +259,10 @@ def test_layernorm_gradient_finite_differences(rng):
 
 
 def test_layernorm_print_and_state(tmp_path):
-    assert repr(flux.LayerNorm(3)) == "LayerNorm(3)"
-    assert repr(flux.LayerNorm(3, flux.relu)) == "LayerNorm(3, relu)"
-    assert repr(flux.LayerNorm(3, affine=False)) == "LayerNorm(3, affine=false)"
-    assert repr(flux.LayerNorm(2, 3)) == "LayerNorm(2, 3)"
+    assert flux.compact(flux.LayerNorm(3)) == "LayerNorm(3)"
+    assert flux.compact(flux.LayerNorm(3, flux.relu)) == "LayerNorm(3, relu)"
+    assert flux.compact(flux.LayerNorm(3, affine=False)) == "LayerNorm(3, affine=false)"
+    assert flux.compact(flux.LayerNorm(2, 3)) == "LayerNorm(2, 3)"
     assert str(flux.LayerNorm(3)) == "LayerNorm(3)        # 6 parameters"
     assert str(flux.Chain(flux.LayerNorm(3), flux.Dense(3, 2))).splitlines()[1] == (
         "  LayerNorm(3),                         # 6 parameters")

@@ -90,7 +90,7 @@ def test_setup_mirrors_the_model():
     assert isinstance(first.weight, flux.Leaf) and isinstance(first.bias, flux.Leaf) and first.σ == ()
     assert first.weight.rule is rule and first.weight is not first.bias
     assert middle == () and last.bias == () and isinstance(last.weight, flux.Leaf)
-    assert repr(first.weight) == "Leaf(Descent(eta=0.1), None)"
+    assert repr(first.weight) == "Leaf(Descent(eta=0.1), <Descent state for a (3, 2) float32 parameter>)"
 
 
 def test_setup_on_other_structures():
@@ -185,3 +185,69 @@ def test_shared_param_is_updated_once():
     expected = np.eye(2) - 0.1 * flux.gradient(lambda: flux.sum(model(x)), flux.params(model))[W]
     flux.update(flux.setup(flux.Descent(0.1), model), model, g)
     np.testing.assert_allclose(np.asarray(W), expected, rtol=1e-15)
+
+
+def test_a_shared_parameter_gets_one_leaf_and_freezes_everywhere():
+    d = flux.Dense(np.eye(2), np.zeros(2))
+    model = flux.Chain(d, flux.relu, d)
+    state = flux.setup(flux.Momentum(0.1), model)
+    assert state.layers[0].weight is state.layers[2].weight and state.layers[0].bias is state.layers[2].bias
+    x = np.array([[1.0], [2.0]])
+    flux.freeze(state.layers[0])
+    flux.train(lambda m, x: flux.sum(m(x)), model, [(x,)] * 2, state)
+    np.testing.assert_array_equal(np.asarray(d.weight), np.eye(2))
+    flux.thaw(state.layers[2])
+    flux.train(lambda m, x: flux.sum(m(x)), model, [(x,)], state)
+    assert not np.array_equal(np.asarray(d.weight), np.eye(2))
+
+
+def test_gradients_given_at_several_places_of_a_shared_parameter_are_summed():
+    W = flux.param(np.zeros(2))
+    model = (W, W)
+    flux.update(flux.setup(flux.Descent(1.0), model), model, (np.array([1.0, 2.0]), np.array([10.0, 20.0])))
+    np.testing.assert_array_equal(np.asarray(W), [-11.0, -22.0])
+    g = np.array([1.0, 2.0])
+    flux.update(flux.setup(flux.Descent(1.0), model), model, (g, g))  # one gradient shown at both places
+    np.testing.assert_array_equal(np.asarray(W), [-12.0, -24.0])
+    flux.update(flux.setup(flux.Descent(1.0), model), model, (None, g))
+    np.testing.assert_array_equal(np.asarray(W), [-13.0, -26.0])
+
+
+BAD_ARGUMENTS = [
+    (lambda: flux.Descent(-0.1), ValueError, "Descent: the learning rate eta cannot be negative"),
+    (lambda: flux.Descent("0.1"), TypeError, "Descent: eta must be a real number"),
+    (lambda: flux.Descent(True), TypeError, "eta must be a real number"),
+    (lambda: flux.Adam(float("nan")), TypeError, "Adam: eta must be a real number"),
+    (lambda: flux.Adam(beta=(0.9, 1.0)), ValueError, r"Adam: each of beta must lie in \[0, 1\)"),
+    (lambda: flux.Adam(beta=(-0.1, 0.9)), ValueError, "each of beta"),
+    (lambda: flux.Adam(beta=0.9), TypeError, "Adam: beta must be a pair"),
+    (lambda: flux.Lion(beta=(0.9, 0.9, 0.9)), ValueError, "Lion: beta must be a pair"),
+    (lambda: flux.AdamW(epsilon=-1e-8), ValueError, "AdamW: epsilon cannot be negative"),
+    (lambda: flux.AdamW(lambd=None), TypeError, "AdamW: lambd must be a real number"),
+    (lambda: flux.Momentum(rho=1.5), ValueError, r"Momentum: rho must lie in \[0, 1\]"),
+    (lambda: flux.AdaDelta(rho=-0.5), ValueError, "AdaDelta: rho"),
+    (lambda: flux.ClipGrad(-1.0), ValueError, "ClipGrad: delta cannot be negative"),
+    (lambda: flux.ClipNorm(-1.0), ValueError, "ClipNorm: omega cannot be negative"),
+    (lambda: flux.ClipNorm(1.0, "two"), TypeError, "ClipNorm: p must be a real number"),
+    (lambda: flux.WeightDecay([0.1]), TypeError, "WeightDecay: lambd must be a real number"),
+]
+
+
+@pytest.mark.parametrize("make, error, message", BAD_ARGUMENTS)
+def test_rule_arguments_are_checked(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_adjust_checks_the_new_values_and_reaches_implicit_states():
+    p = flux.param(np.ones(2))
+    opt = flux.Descent(0.5)
+    flux.update(opt, flux.params(p), flux.gradient(lambda: flux.sum(p), flux.params(p)))
+    with pytest.raises(ValueError, match="negative"):
+        flux.adjust(opt, -1.0)
+    flux.adjust(opt, 0.25)
+    flux.update(opt, flux.params(p), flux.gradient(lambda: flux.sum(p), flux.params(p)))
+    np.testing.assert_array_equal(np.asarray(p), [0.25, 0.25])
+    state = flux.setup(flux.Adam(), p)
+    with pytest.raises(ValueError, match="beta"):
+        flux.adjust(state, beta=(1.0, 0.5))

@@ -26,4 +26,4 @@ def test_conversion_keeps_names_and_ties():
     m = flux.Chain(a=d, b=d)
     m64 = flux.f64(m)
     assert m64.a is m64.b and m64.a.weight.dtype == np.float64
-    assert repr(m64) == "Chain(a = Dense(2 => 2), b = Dense(2 => 2))"
+    assert flux.compact(m64) == "Chain(a = Dense(2 => 2), b = Dense(2 => 2))"

@@ -50,8 +50,8 @@ def test_scale_gradient(rng):
 
 
 def test_scale_print_and_state(tmp_path):
-    assert repr(flux.Scale(2)) == "Scale(2)"
-    assert repr(flux.Scale(2, 3, flux.relu, bias=False)) == "Scale(2, 3, relu; bias=false)"
+    assert flux.compact(flux.Scale(2)) == "Scale(2)"
+    assert flux.compact(flux.Scale(2, 3, flux.relu, bias=False)) == "Scale(2, 3, relu; bias=false)"
     assert str(flux.Scale(2)) == "Scale(2)            # 4 parameters"
     s = flux.Scale(2)
     s.scale[...] = [5.0, 6.0]
@@ -101,7 +101,7 @@ def test_embedding_gradient_counts_uses(rng):
 
 
 def test_embedding_print_and_state(tmp_path):
-    assert repr(flux.Embedding(26, 4)) == "Embedding(26 => 4)"
+    assert flux.compact(flux.Embedding(26, 4)) == "Embedding(26 => 4)"
     assert str(flux.Embedding(26, 4)) == "Embedding(26 => 4)  # 104 parameters"
     e = flux.Embedding(3, 2)
     flux.save(tmp_path / "e.npz", e)

@@ -622,3 +622,69 @@ def test_interrupted_first_save_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="simulated"):
         flux.save(tmp_path / "m.npz", MODELS["dense"](np.float32, 1))
     assert leftovers(tmp_path, set()) == []
+
+
+# --- optimiser state -------------------------------------------------------------------------------
+
+def _optimiser_problem(dtype):
+    rng = np.random.default_rng(5)
+    model = flux.Chain(flux.Dense(rng.standard_normal((4, 3)).astype(dtype), np.zeros(4, dtype), flux.tanh),
+                       flux.Dense(rng.standard_normal((2, 4)).astype(dtype), np.zeros(2, dtype)))
+    data = [(rng.standard_normal((3, 5)).astype(dtype), rng.standard_normal((2, 5)).astype(dtype))
+            for _ in range(8)]
+    return model, data
+
+
+def _mse(m, x, y):
+    return flux.mse(m(x), y)
+
+
+OPTIMISER_RULES = [
+    lambda: flux.Adam(0.01), lambda: flux.RAdam(0.01, (0.8, 0.9)), lambda: flux.OAdam(0.01),
+    lambda: flux.Momentum(0.05), lambda: flux.AdaGrad(0.05), lambda: flux.AMSGrad(0.01),
+    lambda: flux.RMSProp(0.01, centred=True), lambda: flux.AdaDelta(),
+    lambda: flux.OptimiserChain(flux.WeightDecay(0.01), flux.ClipNorm(1.0), flux.NAdam(0.01)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make_rule", OPTIMISER_RULES)
+def test_optimiser_state_round_trips_and_training_resumes_exactly(tmp_path, make_rule, dtype):
+    straight, data = _optimiser_problem(dtype)
+    flux.train(_mse, straight, data, flux.setup(make_rule(), straight))
+
+    model, _ = _optimiser_problem(dtype)
+    state = flux.setup(make_rule(), model)
+    flux.train(_mse, model, data[:3], state)
+    flux.save(tmp_path / "model.npz", model)
+    flux.save(tmp_path / "opt.npz", state)
+    resumed, _ = _optimiser_problem(dtype)
+    flux.load(tmp_path / "model.npz", resumed)
+    fresh = flux.setup(make_rule(), resumed)
+    assert flux.load(tmp_path / "opt.npz", fresh) is fresh
+    flux.train(_mse, resumed, data[3:], fresh)
+    for got, want in zip(flux.params(resumed), flux.params(straight)):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_optimiser_state_file_holds_moments_and_step_counts(tmp_path):
+    model, data = _optimiser_problem(np.float64)
+    state = flux.setup(flux.Adam(0.01), model)
+    flux.train(_mse, model, data[:2], state)
+    flux.save(tmp_path / "opt.npz", state)
+    with np.load(tmp_path / "opt.npz") as saved:
+        keys = set(saved.files)
+        assert {"0.0.0.m", "0.0.0.v", "0.0.0.t", "0.0.0.beta_t"} <= keys
+        assert int(saved["0.0.0.t"]) == 2
+        np.testing.assert_array_equal(saved["0.0.0.m"], state.layers[0].weight.state["m"])
+
+
+def test_loading_optimiser_state_into_another_rule_is_refused(tmp_path):
+    model, data = _optimiser_problem(np.float64)
+    state = flux.setup(flux.Adam(0.01), model)
+    flux.train(_mse, model, data[:2], state)
+    flux.save(tmp_path / "opt.npz", state)
+    momentum = flux.setup(flux.Momentum(), model)
+    with pytest.raises(ValueError, match="0.0.0.m: the state has this entry but the model does not"):
+        flux.load(tmp_path / "opt.npz", momentum)
+    assert not momentum.layers[0].weight.state["v"].any()

@@ -7,6 +7,9 @@ Julia's ``summarysize`` gives (array headers 32 + 8·ndim bytes, Dense struct 16
 of its layers, mutable BatchNorm 8 + 56).
 """
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 
@@ -24,7 +27,7 @@ def only(x):
     return x[0]
 
 
-class BatchNorm:
+class BatchNorm(show.Shown):
     """Stands in for a BatchNorm layer: trainable β, γ (Params) and running μ, σ² (numpy arrays)."""
 
     _fields = ("λ", "β", "γ", "μ", "σ2")
@@ -41,15 +44,12 @@ class BatchNorm:
     def __call__(self, x):
         return x
 
-    def __repr__(self):
+    def _compact(self):
         act = "" if self.λ is flux.identity else f", {show.name(self.λ)}"
         return f"BatchNorm({self.β.shape[0]}{act})"
 
-    def __str__(self):
-        return show.expanded(self)
 
-
-class Named:
+class Named(show.Shown):
     """A container keeping its layers in a dict, like Flux's named ``Chain(enc = ..., dec = ...)``."""
 
     _fields = ("layers",)
@@ -57,14 +57,27 @@ class Named:
     def __init__(self, **layers):
         self.layers = layers
 
+
+class Plain:
+    """A layer class that does not derive from show.Shown and has no __repr__ of its own."""
+
+    _fields = ("inner",)
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, x):
+        return self.inner(x)
+
+
+class OwnRepr(Plain):
+    """A layer class with a one-line __repr__ of its own."""
+
     def __repr__(self):
-        return show.compact(self)
-
-    def __str__(self):
-        return show.expanded(self)
+        return "OwnRepr(...)"
 
 
-# --- compact form: repr --------------------------------------------------------------------------
+# --- compact form: compact(x), format(x, "c") --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make, text", [
     (lambda: flux.Dense(5, 2), "Dense(5 => 2)"),
@@ -81,13 +94,41 @@ class Named:
      "Named(enc = Chain(Dense(2 => 5)), dec = Dense(5 => 2))"),
 ])
 def test_compact(make, text):
-    assert repr(make()) == text
+    x = make()
+    assert flux.compact(x) == format(x, "c") == f"{x:c}" == text
 
 
-def test_print_uses_expanded_form_and_containers_use_compact(capsys):
+def test_repr_str_and_format_give_the_expanded_form(capsys):
+    model = flux.Chain(flux.Dense(2, 3, flux.relu), flux.Dense(3, 2), flux.Dense(2, 1))
+    expected = show.expanded(model)
+    assert expected.startswith("Chain(\n") and expected.endswith("# Total: 6 arrays, 20 parameters, 392 bytes.")
+    assert repr(model) == str(model) == format(model) == f"{model}" == expected
     d = flux.Dense(5, 2)
     print(d, [d])
-    assert capsys.readouterr().out == "Dense(5 => 2)       # 12 parameters [Dense(5 => 2)]\n"
+    assert capsys.readouterr().out == "Dense(5 => 2)       # 12 parameters [Dense(5 => 2)       # 12 parameters]\n"
+
+
+def test_an_unknown_format_spec_is_an_error():
+    with pytest.raises(ValueError, match="format spec 'x' for Dense: use 'c'"):
+        format(flux.Dense(2, 3), "x")
+
+
+def test_ipython_shows_the_expanded_form():
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    model = flux.Chain(flux.Dense(2, 3), flux.relu)
+    assert pretty.pretty(model) == repr(model)
+    assert pretty.pretty([model]).startswith("[Chain(\n")
+
+
+def test_layer_classes_outside_pyflux_print_inside_models():
+    assert flux.compact(flux.Chain(Plain(flux.Dense(2, 3)), OwnRepr(flux.relu))) == \
+        "Chain(Plain(Dense(2 => 3)), OwnRepr(...))"
+    assert str(flux.Chain(Plain(flux.Dense(2, 3)))) == """\
+Chain(
+  Plain(
+    Dense(2 => 3),                      # 9 parameters
+  ),
+)"""
 
 
 # --- expanded form: a single layer ---------------------------------------------------------------
@@ -269,3 +310,9 @@ def test_summarysize_of_flux_docs_model():
     model = flux.Chain(flux.Dense(784, 2048, flux.relu), flux.Dense(2048, 10))
     assert show.summarysize(model) == 32 + 176 + 4 * (784 * 2048 + 2048 + 2048 * 10 + 10)
     assert show.format_bytes(show.summarysize(model)) == "6.211 MiB"
+
+
+@pytest.mark.parametrize("module", ["basic", "dataflow", "normalise"])
+def test_the_layers_docstring_examples(module):
+    failed, tried = doctest.testmod(importlib.import_module(f"pyflux.layers.{module}"))
+    assert tried > 0 and failed == 0

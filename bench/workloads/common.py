@@ -80,8 +80,10 @@ class Impl:
 @dataclass(frozen=True)
 class Target:
     """One DESIGN §4 target. ``kind`` is "max" (the figure at most ``limit``), "min" (at least),
-    "ratio" (``impl``'s time at most ``limit`` times ``peer``'s), or "first" (first call at most
-    ``limit`` seconds)."""
+    "ratio" (``impl``'s time at most ``limit`` times ``peer``'s), "first" (first call at most
+    ``limit`` seconds), and with ``--neighbours``: "loaded ratio" (the ratio of the times beside busy
+    neighbours) or "slowdown" (``impl``'s slowdown from its quiet run at most ``limit`` times
+    ``peer``'s)."""
 
     impl: str
     kind: str

@@ -15,7 +15,7 @@ import numpy as np
 
 from bench.data import one_hot
 from bench.harness import Runner
-from bench.workloads.common import Case, Impl, change, cycle, glorot, s_per_epoch
+from bench.workloads.common import Case, Impl, Target, change, cycle, glorot, s_per_epoch
 
 
 @dataclass(frozen=True)
@@ -308,6 +308,14 @@ def build_autograd(problem, steps):
         return {f"{k}{i}": params[2 * i + j] for i in range(spec.layers) for j, k in enumerate("Wb")}
 
     return _runner(problem, run, weights, lambda rows: forward(params, rows.T))
+
+
+def jit_targets():
+    """Issue 10's targets for the MNIST workloads, against JAX's jitted step: the captured path at most
+    0.75x its time quietly and beside a busy neighbour, and pyflux slowed by a neighbour no more than it."""
+    return [Target("pyflux fused", "ratio", 0.75, peer="jax jit", text="fused at most 0.75x JAX jit"),
+            Target("pyflux fused", "loaded ratio", 0.75, peer="jax jit", text="beside a neighbour: at most 0.75x JAX"),
+            Target("pyflux general", "slowdown", 1.0, peer="jax jit", text="neighbour slowdown no worse than JAX's")]
 
 
 IMPLS = [

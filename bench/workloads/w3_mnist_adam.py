@@ -7,7 +7,7 @@ the same loss stably, and every peer uses that form (see :mod:`bench.workloads.m
 
 from bench.data import images
 from bench.workloads import mlp
-from bench.workloads.common import MS_PER_STEP, Case, Skip, Target
+from bench.workloads.common import MS_PER_STEP, Case, Skip
 
 NAME = "W3"
 TITLE = "MNIST 784-40-10 relu, logitcrossentropy, Adam, batch 100"
@@ -34,4 +34,4 @@ IMPLS = mlp.IMPLS
 
 
 def targets(case):
-    return [Target("pyflux general", "max", 0.2, text="at most 0.2 ms/step")]
+    return mlp.jit_targets()

@@ -8,7 +8,6 @@ the first run, i.e. after exactly one epoch from the shared initial weights.
 
 from bench.data import images, mnist
 from bench.workloads import mlp
-from bench.workloads.common import Target
 
 NAME = "W4"
 TITLE = "MNIST 784-512-10 relu, logitcrossentropy, RMSProp(0.001), batch 128, one epoch"
@@ -34,4 +33,4 @@ IMPLS = mlp.IMPLS
 
 
 def targets(case):
-    return [Target("pyflux general", "ratio", 0.75, peer="jax jit", text="an epoch in at most 0.75x JAX's time")]
+    return mlp.jit_targets()

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
+#include <stdexcept>
 
 namespace pyflux::kernels {
 namespace {
 
-// Runs step(i), which updates the state at i and returns Δ_i, over every element in parallel:
-// p -= Δ, or d = Δ when d is set (step reads g[i] before d[i] is written, so d may be g).
+// Runs step(i), which updates the state at i and returns Δ_i, over every element (in parallel only when
+// the work is large): p -= Δ, or d = Δ when d is set (step reads g[i] before d[i] is written, so d may be g).
 template <class T, class Step>
 void for_each_step(const UpdateArgs<T>& a, Step step) {
     T* const p = a.p;
@@ -26,20 +28,46 @@ T sign(T x) {
     return static_cast<T>((x > T(0)) - (x < T(0)));
 }
 
+// The moments every Adam-family rule keeps: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g².
+template <class T>
+inline void moments(T gi, T b1, T b2, T& m, T& v) {
+    m = b1 * m + (T(1) - b1) * gi;
+    v = b2 * v + (T(1) - b2) * gi * gi;
+}
+
+// The bias corrections 1 / (1 - β1^t) and 1 / (1 - β2^t) after the clock has ticked.
+template <class T>
+std::pair<T, T> corrections(const Clock& c) {
+    return {T(1) / (T(1) - static_cast<T>(c.beta_t[0])), T(1) / (T(1) - static_cast<T>(c.beta_t[1]))};
+}
+
+// Δ = c g
+template <class T>
+void scale(const UpdateArgs<T>& a, T c) {
+    const T* g = a.g;
+    for_each_step(a, [=](index_t i) { return c * g[i]; });
+}
+
+// RAdam's rectification r at step t, or 0 while ρt <= 4 (then the step is unrectified).
+double rectification(double beta2, const Clock& c) {
+    const double rho_inf = 2 / (1 - beta2) - 1;
+    const double rho = rho_inf - 2 * static_cast<double>(c.t) * c.beta_t[1] / (1 - c.beta_t[1]);
+    if (!(rho > 4)) return 0.0;
+    return std::sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho));
+}
+
 }  // namespace
 
 // Δ = eta g
 template <class T>
-void descent_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0];
-    const T* g = a.g;
-    for_each_step(a, [=](index_t i) { return eta * g[i]; });
+void Descent::apply(const UpdateArgs<T>& a, Clock&) const {
+    scale(a, static_cast<T>(eta));
 }
 
 // v = rho v + eta g; Δ = v
 template <class T>
-void momentum_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], rho = a.h[1];
+void Momentum::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T eta = static_cast<T>(this->eta), rho = static_cast<T>(this->rho);
     const T* g = a.g;
     T* v = a.s[0];
     for_each_step(a, [=](index_t i) { return v[i] = rho * v[i] + eta * g[i]; });
@@ -47,8 +75,8 @@ void momentum_update(const UpdateArgs<T>& a) {
 
 // Δ = -rho² v + (1 + rho) eta g; v = rho v - eta g
 template <class T>
-void nesterov_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], rho = a.h[1];
+void Nesterov::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T eta = static_cast<T>(this->eta), rho = static_cast<T>(this->rho);
     const T* g = a.g;
     T* v = a.s[0];
     for_each_step(a, [=](index_t i) {
@@ -58,10 +86,10 @@ void nesterov_update(const UpdateArgs<T>& a) {
     });
 }
 
-// s = rho s + (1 - rho) g²; a = rho a + (1 - rho) g (centred); Δ = eta g / (sqrt(s - a²) + eps)
+// s = rho s + (1 - rho) g²; a = rho a + (1 - rho) g (centred: a has a state array); Δ = eta g / (sqrt(s - a²) + eps)
 template <class T>
-void rmsprop_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], rho = a.h[1], eps = a.h[2];
+void RMSProp::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T eta = static_cast<T>(this->eta), rho = static_cast<T>(this->rho), eps = static_cast<T>(epsilon);
     const T* g = a.g;
     T *s = a.s[0], *lin = a.s[1];
     for_each_step(a, [=](index_t i) {
@@ -76,18 +104,13 @@ void rmsprop_update(const UpdateArgs<T>& a) {
     });
 }
 
-// The moments every Adam-family rule keeps: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g².
-template <class T>
-inline void moments(T gi, T b1, T b2, T& m, T& v) {
-    m = b1 * m + (T(1) - b1) * gi;
-    v = b2 * v + (T(1) - b2) * gi * gi;
-}
-
 // m, v as above; Δ = eta (m / (1 - b1t)) / (sqrt(v / (1 - b2t)) + eps)
 template <class T>
-void adam_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2], eps = a.h[3];
-    const T c1 = T(1) / (T(1) - a.h[4]), c2 = T(1) / (T(1) - a.h[5]);
+void Adam::apply(const UpdateArgs<T>& a, Clock& c) const {
+    c.tick(beta1, beta2);
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T eps = static_cast<T>(epsilon);
+    const auto [c1, c2] = corrections<T>(c);
     const T* g = a.g;
     T *m = a.s[0], *v = a.s[1];
     for_each_step(a, [=](index_t i) {
@@ -96,12 +119,14 @@ void adam_update(const UpdateArgs<T>& a) {
     });
 }
 
-// u = (m / (1 - b1t)) / (sqrt(v / (1 - b2t)) + eps); Δ = eta (u + lambda p) or eta u + lambda p
+// u = (m / (1 - b1t)) / (sqrt(v / (1 - b2t)) + eps); Δ = eta (u + lambd p) or eta u + lambd p
 template <class T>
-void adamw_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2], eps = a.h[3];
-    const T c1 = T(1) / (T(1) - a.h[4]), c2 = T(1) / (T(1) - a.h[5]);
-    const T decay = a.h[7] != T(0) ? eta * a.h[6] : a.h[6];
+void AdamW::apply(const UpdateArgs<T>& a, Clock& c) const {
+    c.tick(beta1, beta2);
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T eps = static_cast<T>(epsilon);
+    const auto [c1, c2] = corrections<T>(c);
+    const T decay = couple != 0 ? eta * static_cast<T>(lambd) : static_cast<T>(lambd);
     const T* g = a.g;
     const T* p = a.p;
     T *m = a.s[0], *v = a.s[1];
@@ -113,9 +138,11 @@ void adamw_update(const UpdateArgs<T>& a) {
 
 // m, v as Adam; r > 0: Δ = eta r (m / (1 - b1t)) / (sqrt(v / (1 - b2t)) + eps); else Δ = eta m / (1 - b1t)
 template <class T>
-void radam_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2], eps = a.h[3], r = a.h[6];
-    const T c1 = T(1) / (T(1) - a.h[4]), c2 = T(1) / (T(1) - a.h[5]);
+void RAdam::apply(const UpdateArgs<T>& a, Clock& c) const {
+    c.tick(beta1, beta2);
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T eps = static_cast<T>(epsilon), r = static_cast<T>(rectification(beta2, c));
+    const auto [c1, c2] = corrections<T>(c);
     const T* g = a.g;
     T *m = a.s[0], *v = a.s[1];
     if (r > T(0)) {
@@ -133,9 +160,10 @@ void radam_update(const UpdateArgs<T>& a) {
 
 // m = b1 m + (1 - b1) g; u = max(b2 u, |g|); Δ = eta / (1 - b1t) m / (u + eps)
 template <class T>
-void adamax_update(const UpdateArgs<T>& a) {
-    const T b1 = a.h[1], b2 = a.h[2], eps = a.h[3];
-    const T step = a.h[0] / (T(1) - a.h[4]);
+void AdaMax::apply(const UpdateArgs<T>& a, Clock& c) const {
+    c.tick(beta1, beta2);
+    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), eps = static_cast<T>(epsilon);
+    const T step = static_cast<T>(eta) / (T(1) - static_cast<T>(c.beta_t[0]));
     const T* g = a.g;
     T *m = a.s[0], *u = a.s[1];
     for_each_step(a, [=](index_t i) {
@@ -146,38 +174,11 @@ void adamax_update(const UpdateArgs<T>& a) {
     });
 }
 
-// acc = acc + g²; Δ = eta g / (sqrt(acc) + eps)
-template <class T>
-void adagrad_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], eps = a.h[1];
-    const T* g = a.g;
-    T* acc = a.s[0];
-    for_each_step(a, [=](index_t i) {
-        const T gi = g[i];
-        acc[i] += gi * gi;
-        return eta * gi / (std::sqrt(acc[i]) + eps);
-    });
-}
-
-// acc = rho acc + (1 - rho) g²; Δ = g sqrt(dacc + eps) / sqrt(acc + eps); dacc = rho dacc + (1 - rho) Δ²
-template <class T>
-void adadelta_update(const UpdateArgs<T>& a) {
-    const T rho = a.h[0], eps = a.h[1];
-    const T* g = a.g;
-    T *acc = a.s[0], *dacc = a.s[1];
-    for_each_step(a, [=](index_t i) {
-        const T gi = g[i];
-        acc[i] = rho * acc[i] + (T(1) - rho) * gi * gi;
-        const T delta = gi * std::sqrt(dacc[i] + eps) / std::sqrt(acc[i] + eps);
-        dacc[i] = rho * dacc[i] + (T(1) - rho) * delta * delta;
-        return delta;
-    });
-}
-
 // m, v as Adam; vmax = max(vmax, v); Δ = eta m / (sqrt(vmax) + eps)
 template <class T>
-void amsgrad_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2], eps = a.h[3];
+void AMSGrad::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T eps = static_cast<T>(epsilon);
     const T* g = a.g;
     T *m = a.s[0], *v = a.s[1], *vmax = a.s[2];
     for_each_step(a, [=](index_t i) {
@@ -189,8 +190,11 @@ void amsgrad_update(const UpdateArgs<T>& a) {
 
 // m, v as Adam; Δ = eta (b1 m / (1 - b1 b1t) + (1 - b1) g / (1 - b1t)) / (sqrt(b2 v / (1 - b2t)) + eps)
 template <class T>
-void nadam_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2], eps = a.h[3], b1t = a.h[4], b2t = a.h[5];
+void NAdam::apply(const UpdateArgs<T>& a, Clock& c) const {
+    c.tick(beta1, beta2);
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T eps = static_cast<T>(epsilon);
+    const T b1t = static_cast<T>(c.beta_t[0]), b2t = static_cast<T>(c.beta_t[1]);
     const T cm = b1 / (T(1) - b1 * b1t), cg = (T(1) - b1) / (T(1) - b1t), cv = b2 / (T(1) - b2t);
     const T* g = a.g;
     T *m = a.s[0], *v = a.s[1];
@@ -203,9 +207,11 @@ void nadam_update(const UpdateArgs<T>& a) {
 
 // m, v as Adam; term' = eta (m / (1 - b1t)) / (sqrt(v / (1 - b2t)) + eps); Δ = 2 term' - term
 template <class T>
-void oadam_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2], eps = a.h[3];
-    const T c1 = T(1) / (T(1) - a.h[4]), c2 = T(1) / (T(1) - a.h[5]);
+void OAdam::apply(const UpdateArgs<T>& a, Clock& c) const {
+    c.tick(beta1, beta2);
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T eps = static_cast<T>(epsilon);
+    const auto [c1, c2] = corrections<T>(c);
     const T* g = a.g;
     T *m = a.s[0], *v = a.s[1], *term = a.s[2];
     for_each_step(a, [=](index_t i) {
@@ -216,10 +222,38 @@ void oadam_update(const UpdateArgs<T>& a) {
     });
 }
 
+// acc = acc + g²; Δ = eta g / (sqrt(acc) + eps)
+template <class T>
+void AdaGrad::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T eta = static_cast<T>(this->eta), eps = static_cast<T>(epsilon);
+    const T* g = a.g;
+    T* acc = a.s[0];
+    for_each_step(a, [=](index_t i) {
+        const T gi = g[i];
+        acc[i] += gi * gi;
+        return eta * gi / (std::sqrt(acc[i]) + eps);
+    });
+}
+
+// acc = rho acc + (1 - rho) g²; Δ = g sqrt(dacc + eps) / sqrt(acc + eps); dacc = rho dacc + (1 - rho) Δ²
+template <class T>
+void AdaDelta::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T rho = static_cast<T>(this->rho), eps = static_cast<T>(epsilon);
+    const T* g = a.g;
+    T *acc = a.s[0], *dacc = a.s[1];
+    for_each_step(a, [=](index_t i) {
+        const T gi = g[i];
+        acc[i] = rho * acc[i] + (T(1) - rho) * gi * gi;
+        const T delta = gi * std::sqrt(dacc[i] + eps) / std::sqrt(acc[i] + eps);
+        dacc[i] = rho * dacc[i] + (T(1) - rho) * delta * delta;
+        return delta;
+    });
+}
+
 // m = b2 g + (1 - b2) m; Δ = eta sign((b2 - b1) g + b1 m)
 template <class T>
-void lion_update(const UpdateArgs<T>& a) {
-    const T eta = a.h[0], b1 = a.h[1], b2 = a.h[2];
+void Lion::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T eta = static_cast<T>(this->eta), b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
     const T* g = a.g;
     T* m = a.s[0];
     for_each_step(a, [=](index_t i) {
@@ -231,32 +265,37 @@ void lion_update(const UpdateArgs<T>& a) {
 
 // Δ = clamp(g, -delta, delta)
 template <class T>
-void clipgrad_update(const UpdateArgs<T>& a) {
-    const T delta = a.h[0];
+void ClipGrad::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T delta = static_cast<T>(this->delta);
     const T* g = a.g;
     for_each_step(a, [=](index_t i) { return std::min(std::max(g[i], -delta), delta); });
 }
 
-// Δ = c g
+// n = norm(g, p); Δ = g min(omega / n, 1)
 template <class T>
-void scale_update(const UpdateArgs<T>& a) {
-    const T c = a.h[0];
-    const T* g = a.g;
-    for_each_step(a, [=](index_t i) { return c * g[i]; });
+void ClipNorm::apply(const UpdateArgs<T>& a, Clock&) const {
+    const double norm = pnorm(a.n, a.g, p);
+    if (throw_ != 0 && !std::isfinite(norm)) {
+        std::ostringstream text;
+        text << "ClipNorm: the gradient has " << p << "-norm " << norm << ", for an array of " << a.n
+             << " elements (use throw=False to allow)";
+        throw std::domain_error(text.str());
+    }
+    scale(a, static_cast<T>(std::min(omega / norm, 1.0)));
 }
 
-// Δ = g + lambda p
+// Δ = g + lambd p
 template <class T>
-void weightdecay_update(const UpdateArgs<T>& a) {
-    const T lambda = a.h[0];
+void WeightDecay::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T lambda = static_cast<T>(lambd);
     const T *g = a.g, *p = a.p;
     for_each_step(a, [=](index_t i) { return g[i] + lambda * p[i]; });
 }
 
-// Δ = g + lambda sign(p)
+// Δ = g + lambd sign(p)
 template <class T>
-void signdecay_update(const UpdateArgs<T>& a) {
-    const T lambda = a.h[0];
+void SignDecay::apply(const UpdateArgs<T>& a, Clock&) const {
+    const T lambda = static_cast<T>(lambd);
     const T *g = a.g, *p = a.p;
     for_each_step(a, [=](index_t i) { return g[i] + lambda * sign(p[i]); });
 }
@@ -290,16 +329,12 @@ double pnorm(index_t n, const T* x, double p) {
     return std::pow(sum, 1.0 / p);
 }
 
-#define PYFLUX_RULES(X)                                                                          \
-    X(descent) X(momentum) X(nesterov) X(rmsprop) X(adam) X(adamw) X(radam) X(adamax) X(adagrad)  \
-    X(adadelta) X(amsgrad) X(nadam) X(oadam) X(lion) X(clipgrad) X(scale) X(weightdecay) X(signdecay)
-#define PYFLUX_INSTANTIATE_RULE(rule)                                  \
-    template void rule##_update<float>(const UpdateArgs<float>&);      \
-    template void rule##_update<double>(const UpdateArgs<double>&);
-PYFLUX_RULES(PYFLUX_INSTANTIATE_RULE)
+#define PYFLUX_INSTANTIATE(Rule)                                                      \
+    template void Rule::apply<float>(const UpdateArgs<float>&, Clock&) const; \
+    template void Rule::apply<double>(const UpdateArgs<double>&, Clock&) const;
+PYFLUX_OPTIMISERS(PYFLUX_INSTANTIATE)
+#undef PYFLUX_INSTANTIATE
 template double pnorm<float>(index_t, const float*, double);
 template double pnorm<double>(index_t, const double*, double);
-#undef PYFLUX_INSTANTIATE_RULE
-#undef PYFLUX_RULES
 
 }  // namespace pyflux::kernels

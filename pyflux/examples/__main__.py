@@ -1,19 +1,8 @@
-"""Runs every course example in turn: ``pyflux-examples`` or ``python -m pyflux.examples``."""
+"""Runs the course examples: ``pyflux-examples [NAME ...] [--quick] [--out DIR]`` or ``python -m pyflux.examples``."""
 
-from pyflux.examples import (
-    higham,
-    keras_tape,
-    linear_regression,
-    mnist_keras,
-    mnist_lecture,
-)
+import sys
 
-
-def main():
-    for example in (keras_tape, linear_regression, higham, mnist_lecture, mnist_keras):
-        print(f"== {example.__name__.rsplit('.', 1)[-1]}")
-        example.main()
-
+from pyflux.examples._cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,6 +19,8 @@ class's.
 import numpy as np
 
 import pyflux as flux
+from pyflux.examples import _plot
+from pyflux.examples._cli import main as run_alone
 
 X1 = [0.1, 0.3, 0.1, 0.6, 0.4, 0.6, 0.5, 0.9, 0.4, 0.7]
 X2 = [0.1, 0.4, 0.5, 0.9, 0.2, 0.3, 0.6, 0.2, 0.4, 0.6]
@@ -73,7 +75,10 @@ def run(steps=150_000, seed=0):
     return model, before, cost(model, x, y)
 
 
-def main(steps=150_000, seed=0):
+def main(quick=False, out=None, steps=None, seed=0):
+    """Trains, prints the cost and each point's class, and draws the classified unit square; returns
+    the final cost and the number of points classified. ``quick`` takes 30,000 steps."""
+    steps = steps or (30_000 if quick else 150_000)
     x, y = make_data()
     model, before, after = run(steps, seed)
     print(model)
@@ -85,7 +90,10 @@ def main(steps=150_000, seed=0):
     for x1, x2, p, e in zip(X1, X2, predicted, expected):
         print(f"  ({x1}, {x2}): class {e}, classified {p}{'' if p == e else '  <- wrong'}")
     print(f"correctly classified: {correct} of {len(expected)}")
+    _plot.unit_square(out, "higham.png", f"Higham & Higham 2-2-3-2 network after {steps:,} SGD steps",
+                      lambda points: flux.onecold(model(points)), x, flux.onecold(y))
+    return {"cost": after, "classified": int(correct)}
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_alone("higham"))

@@ -21,10 +21,14 @@ The data folder is the argument of ``main``, else $PYFLUX_MNIST, else ``../share
 without it ``main`` says so and returns.
 """
 
+import time
+
 import numpy as np
 
 import pyflux as flux
-from pyflux.examples._mnist import accuracy, prepare
+from pyflux.examples import _plot
+from pyflux.examples._cli import main as run_alone
+from pyflux.examples._mnist import accuracy, prepare, show_predictions
 
 
 def make_model(rng=None):
@@ -50,24 +54,33 @@ def fit(model, X, Y, epochs=5, batchsize=128, rng=None, report=None, every=10):
     return model
 
 
-def main(path=None, epochs=5, batchsize=128, seed=0):
-    prepared = prepare(path, seed, make_model)
+def main(quick=False, out=None, path=None, epochs=None, batchsize=128, seed=0):
+    """Trains and prints the training loss and test accuracy after each epoch; draws the loss curve and
+    test digits. Returns the final figures, or None without MNIST. ``quick``: 2 epochs on a subset."""
+    epochs = epochs or (2 if quick else 5)
+    prepared = prepare(path, seed, make_model, quick)
     if prepared is None:
         return None
     (X, Y, X_test, labels_test), model = prepared
     batches = "full batch" if batchsize is None else f"minibatches of {batchsize}"
     print(f"Adam(0.001), crossentropy, {epochs} epochs of {batches}")
-    acc = []
+    acc, losses = [], []
+    start = time.perf_counter()
 
     def report(epoch):
+        losses.append(float(flux.crossentropy(model(X), Y)))
         acc.append(accuracy(model, X_test, labels_test))
-        print(f"epoch {epoch}: test accuracy {acc[-1]:.4f}")
+        print(f"epoch {epoch}: training loss {losses[-1]:.4f}, test accuracy {acc[-1]:.4f} "
+              f"({time.perf_counter() - start:.1f} s)", flush=True)
 
     fit(model, X, Y, epochs=epochs, batchsize=batchsize, rng=np.random.default_rng(seed + 1), report=report)
     print(f"first test predictions (onecold): {flux.onecold(model(X_test[:, :10])).tolist()}, "
           f"labels {labels_test[:10].tolist()}")
-    return acc[-1] if acc else accuracy(model, X_test, labels_test)
+    print(f"test accuracy: {acc[-1]:.4f}")
+    _plot.curves(out, "mnist_lecture_loss.png", "784-40-10, Adam: training loss", {"training loss": losses})
+    show_predictions(out, "mnist_lecture_digits.png", "784-40-10 (the lecture)", model, X_test, labels_test)
+    return {"test accuracy": acc[-1], "training loss": losses[-1]}
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_alone("mnist_lecture"))

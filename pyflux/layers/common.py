@@ -50,7 +50,7 @@ def warn_eltype(layer, input_dtype, dtype):
     converted, which is slow, and usually means an earlier array was not made float32)."""
     if input_dtype == np.float64 and dtype == np.float32 and not getattr(layer, "_warned_dtype", False):
         layer._warned_dtype = True
-        warnings.warn(f"layer {layer!r} with float32 parameters got float64 input; the input will be converted, "
+        warnings.warn(f"layer {layer:c} with float32 parameters got float64 input; the input will be converted, "
                       "but any earlier layers may be slow", stacklevel=4)
 
 

@@ -16,14 +16,14 @@ def _combine(connection, ys):
     return connection(*ys)
 
 
-class SkipConnection:
+class SkipConnection(show.Shown):
     """``SkipConnection(layer, connection)``: ``connection(layer(x), x)``.
 
     ``SkipConnection(layer, operator.add)`` is a residual block (printed with Julia's ``+``); any
     two-argument function can join the two paths. Trainable: those of ``layer``.
 
     >>> import operator, pyflux as flux
-    >>> flux.SkipConnection(flux.Dense(2, 2, flux.relu), operator.add)
+    >>> print(flux.compact(flux.SkipConnection(flux.Dense(2, 2, flux.relu), operator.add)))
     SkipConnection(Dense(2 => 2, relu), +)
     """
 
@@ -38,14 +38,8 @@ class SkipConnection:
     def __call__(self, x):
         return self.connection(self.layers(x), x)
 
-    def __repr__(self):
-        return show.compact(self)
 
-    def __str__(self):
-        return show.expanded(self)
-
-
-class Parallel(NamedLayers):
+class Parallel(show.Shown, NamedLayers):
     """``Parallel(connection, layer1, layer2, ...)`` or ``Parallel(connection, name1=layer1, ...)``.
 
     With one input ``x``, every layer gets it: ``connection(f1(x), f2(x), ...)``. With ``n``
@@ -59,7 +53,11 @@ class Parallel(NamedLayers):
 
     >>> import operator, pyflux as flux
     >>> flux.Parallel(operator.add, flux.Dense(10, 2, flux.tanh), flux.Dense(5, 2))
-    Parallel(+, Dense(10 => 2, tanh), Dense(5 => 2))
+    Parallel(
+      +,
+      Dense(10 => 2, tanh),                 # 22 parameters
+      Dense(5 => 2),                        # 12 parameters
+    )                   # Total: 4 arrays, 34 parameters, 344 bytes.
     """
 
     _fields = ("connection", "layers")
@@ -102,9 +100,3 @@ class Parallel(NamedLayers):
         if isinstance(i, str):
             return self.layers[i]
         return self._sequence[i]
-
-    def __repr__(self):
-        return show.compact(self)
-
-    def __str__(self):
-        return show.expanded(self)

@@ -18,8 +18,7 @@ from pyflux.layers.basic import Scale, _sizes_and_activation
 from pyflux.layers.common import check_flag, check_positive, match_eltype
 from pyflux.modes import active_text, isactive
 from pyflux.param import Param
-
-_default_rng = np.random.default_rng()
+from pyflux.random import default_rng
 
 
 def _values(x):
@@ -31,13 +30,14 @@ def _prod(sizes):
     return reduce(operator.mul, sizes, 1)
 
 
-class Dropout:
+class Dropout(show.Shown):
     """``Dropout(p; dims=None, rng=None, active=None)``: randomly zero entries with probability ``p``.
 
     While active, each entry of ``x`` (or each slice, see ``dims``) is kept with probability
     ``1 - p`` and scaled by ``1 / (1 - p)``, else set to 0 ("inverted dropout", so the expected
     value is unchanged); ``p = 1`` gives zeros. Inactive, it returns ``x`` unchanged. The mask is a
-    constant numpy array drawn from ``rng`` (a numpy Generator).
+    constant numpy array drawn from ``rng`` (a numpy Generator; by default the generator that
+    :func:`pyflux.seed` sets).
 
     ``dims`` (0-based axes, an int or a tuple; default ``None`` = every axis, Flux's ``:``) are the
     axes along which the mask varies: the mask has size 1 along the others, so for images
@@ -85,18 +85,15 @@ class Dropout:
             mask_shape = tuple(s if i in kept else 1 for i, s in enumerate(shape))
         if self.p == 1:
             return np.zeros(mask_shape, dtype=dtype)
-        keep = (self.rng or _default_rng).random(mask_shape) > self.p
+        keep = (self.rng or default_rng()).random(mask_shape) > self.p
         return keep.astype(dtype) * np.asarray(1 / (1 - self.p), dtype=dtype)
 
-    def __repr__(self):
+    def _compact(self):
         dims = "" if self.dims is None else f", dims={self.dims}"
         return f"Dropout({self.p:g}{dims}{active_text(self.active)})"
 
-    def __str__(self):
-        return show.expanded(self)
 
-
-class BatchNorm:
+class BatchNorm(show.Shown):
     """``BatchNorm(channels, λ=identity; init_beta=zeros32, init_gamma=ones32, affine=True,
     track_stats=True, active=None, eps=1e-5, momentum=0.1)``: batch normalisation.
 
@@ -124,7 +121,7 @@ class BatchNorm:
 
     >>> import pyflux as flux
     >>> flux.BatchNorm(3, flux.relu)
-    BatchNorm(3, relu)
+    BatchNorm(3, relu)  # 6 parameters, plus 6 non-trainable
     """
 
     _fields = ("λ", "β", "γ", "μ", "σ2", "ε", "momentum", "affine", "track_stats", "active", "chs")
@@ -165,7 +162,7 @@ class BatchNorm:
         x = match_eltype(self, x, self.dtype)
         shape = tuple(x.shape)
         if len(shape) < 2 or shape[-2] != self.chs:
-            raise ValueError(f"layer {self!r} expects an input of shape (..., {self.chs}, batch) with the channels "
+            raise ValueError(f"layer {self:c} expects an input of shape (..., {self.chs}, batch) with the channels "
                              f"second to last, got shape {shape}")
         c = self.chs
         x3 = x.reshape(_prod(shape[:-2]), c, shape[-1])
@@ -194,16 +191,13 @@ class BatchNorm:
         self.μ[...] = keep * self.μ + self.momentum * μ
         self.σ2[...] = keep * self.σ2 + self.momentum * (m / (m - 1)) * σ2
 
-    def __repr__(self):
+    def _compact(self):
         act = "" if self.λ is identity else f", {show.name(self.λ)}"
         affine = "" if self.affine else ", affine=false"
         return f"BatchNorm({self.chs}{act}{affine}{active_text(self.active)})"
 
-    def __str__(self):
-        return show.expanded(self)
 
-
-class LayerNorm:
+class LayerNorm(show.Shown):
     """``LayerNorm(size..., λ=identity; affine=True, eps=1e-5)``: normalise each sample over its
     leading ``len(size)`` axes, with that input's own statistics (no running statistics, no
     train/test difference).
@@ -220,7 +214,7 @@ class LayerNorm:
 
     >>> import pyflux as flux
     >>> flux.LayerNorm(3)
-    LayerNorm(3)
+    LayerNorm(3)        # 6 parameters
     """
 
     _fields = ("λ", "diag", "ε", "size", "affine")
@@ -244,7 +238,7 @@ class LayerNorm:
             x = x if x.dtype.kind == "f" else x.astype(np.float32)
         shape, k = tuple(x.shape), len(self.size)
         if shape[:k] != self.size:
-            raise ValueError(f"layer {self!r} expects an input of shape {self.size} + (batch...), got shape {shape}")
+            raise ValueError(f"layer {self:c} expects an input of shape {self.size} + (batch...), got shape {shape}")
         n = _prod(shape[k:])
         x2 = x.reshape(_prod(self.size), n)
         centred = x2 - x2.mean(0).reshape(1, n)
@@ -254,10 +248,7 @@ class LayerNorm:
             return self.diag(y)
         return y if self.λ is identity else self.λ(y)
 
-    def __repr__(self):
+    def _compact(self):
         act = "" if self.λ is identity else f", {show.name(self.λ)}"
         affine = "" if self.affine else ", affine=false"
         return f"LayerNorm({', '.join(str(s) for s in self.size)}{act}{affine})"
-
-    def __str__(self):
-        return show.expanded(self)

@@ -2,16 +2,19 @@
 
 Two forms, like Flux's two ``show`` methods:
 
-* **compact**, one line, ``repr(layer)``: ``Dense(5 => 2, tanh; bias=false)``,
-  ``Chain(Dense(2 => 3, σ), Dense(3 => 2), softmax)``. Plain callables print by name
-  (``softmax``, ``<lambda>``); activations by their Flux name (``σ``).
-* **expanded**, ``str(layer)``, so ``print(model)`` (Flux's REPL form)::
+* **expanded**, what ``repr(model)`` and ``str(model)`` give, so what the Python prompt, a
+  notebook cell and ``print(model)`` show (Flux's REPL form)::
 
       Chain(
         Dense(784 => 40, relu),               # 31_400 parameters
         Dense(40 => 10),                      # 410 parameters
         softmax,
       )                   # Total: 4 arrays, 31_810 parameters, 124.461 KiB.
+
+* **compact**, one line, ``compact(model)`` or ``format(model, "c")`` (``f"{model:c}"``):
+  ``Dense(5 => 2, tanh; bias=false)``, ``Chain(Dense(2 => 3, σ), Dense(3 => 2), softmax)``. Layers
+  nested in a one-line form print this way. Plain callables print by name (``softmax``,
+  ``<lambda>``); activations by their Flux name (``σ``).
 
 Rules of the expanded form:
 
@@ -39,16 +42,17 @@ Rules of the expanded form:
 * SIZE is what Julia's ``Base.summarysize`` reports for the same Flux model (Julia >= 1.11, 64-bit),
   see :func:`summarysize`, written by :func:`format_bytes` (``404 bytes``, ``124.461 KiB``).
 
-Hooking a layer in. A layer is a class with ``_fields`` (see :mod:`pyflux.tree`). Its compact form
-is its ``__repr__``: a layer with arrays writes its own (Dense's ``Dense(5 => 2)``), a container
-returns ``show.compact(self)``, which prints ``TypeName(child, ...)``. Its ``__str__`` returns
-``show.expanded(self)``. Two optional class attributes make :func:`summarysize` exact for layers
-that Julia stores differently: ``_mutable = True`` for a layer that Flux defines as a mutable struct
-(BatchNorm, Dropout), and ``_struct_bytes`` for the Julia struct's size when the default (8 bytes
-per array or number field, 1 per bool, 0 per function, rounded up to a multiple of 8) is wrong.
-``_noexpand = True`` prints a layer on one line even when it holds other layers (Flux's
-``@layer :noexpand``, used by LayerNorm). Named children (a dict field, as in a named Chain or
-Parallel) print as ``name = child`` in both forms.
+Hooking a layer in. A layer is a class with ``_fields`` (see :mod:`pyflux.tree`). Deriving from
+:class:`Shown` gives it both forms; a layer with arrays writes its own one-line form in a
+``_compact`` method (Dense's ``Dense(5 => 2)``), a container leaves it out and prints as
+``TypeName(child, ...)``. A layer class that does not derive from :class:`Shown` prints inside a
+model by its own ``__repr__`` if it has one. Two optional class attributes make
+:func:`summarysize` exact for layers that Julia stores differently: ``_mutable = True`` for a layer
+that Flux defines as a mutable struct (BatchNorm, Dropout), and ``_struct_bytes`` for the Julia
+struct's size when the default (8 bytes per array or number field, 1 per bool, 0 per function,
+rounded up to a multiple of 8) is wrong. ``_noexpand = True`` prints a layer on one line even when
+it holds other layers (Flux's ``@layer :noexpand``, used by LayerNorm). Named children (a dict
+field, as in a named Chain or Parallel) print as ``name = child`` in both forms.
 """
 
 import math
@@ -75,10 +79,38 @@ def name(f):
     return getattr(f, "__name__", None) or repr(f)
 
 
-def compact(layer):
-    """The one-line form of a container layer: ``TypeName(child, ...)`` (``Chain(Dense(2 => 3), relu)``)."""
-    parts = (_prefix(key) + _inline(child) for key, child in _show_children(layer))
-    return f"{type(layer).__name__}(" + ", ".join(parts) + ")"
+class Shown:
+    """The text forms of a layer: ``repr`` and ``str`` give the expanded form, ``format(layer, "c")``
+    the one-line form (IPython and notebooks show the expanded form too)."""
+
+    def __repr__(self):
+        return expanded(self)
+
+    def __str__(self):
+        return expanded(self)
+
+    def __format__(self, spec):
+        if spec == "c":
+            return compact(self)
+        if spec == "":
+            return expanded(self)
+        raise ValueError(f"format spec {spec!r} for {type(self).__name__}: use 'c' for the one-line form, or no spec "
+                         "for the expanded form")
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(compact(self) if cycle else expanded(self))
+
+
+def compact(x):
+    """The one-line form (``Chain(Dense(2 => 3), relu)``): a layer's own ``_compact()`` text, or
+    ``TypeName(child, ...)``; a function prints as its :func:`name`, anything else as its repr."""
+    own = getattr(x, "_compact", None)
+    if own is not None:
+        return own()
+    if is_layer(x) and (isinstance(x, Shown) or type(x).__repr__ is object.__repr__):
+        parts = (_prefix(key) + compact(child) for key, child in _show_children(x))
+        return f"{type(x).__name__}(" + ", ".join(parts) + ")"
+    return name(x) if callable(x) and not is_layer(x) else repr(x)
 
 
 def expanded(model):
@@ -134,10 +166,6 @@ def _prefix(key):
     return "" if key is None else f"{key} = "
 
 
-def _inline(x):
-    return repr(x) if is_layer(x) or not callable(x) else name(x)
-
-
 def _big_show(x, lines, indent, key):
     kids = _show_children(x)
     if getattr(type(x), "_noexpand", False) or not any(_holds_layer(child) for _, child in kids):
@@ -151,7 +179,7 @@ def _big_show(x, lines, indent, key):
 
 
 def _layer_line(x, indent, key):
-    text = _prefix(key) + _inline(x)
+    text = _prefix(key) + compact(x)
     line = " " * indent + text + ("," if indent else "")
     params, buffers = _arrays(x)
     if not params:
