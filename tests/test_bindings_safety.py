@@ -129,3 +129,36 @@ def test_int_beyond_float_range_is_an_overflow_error(big):
         big - W
     with pytest.raises(OverflowError):
         flux.leakyrelu(np.ones(2), big)
+
+
+def test_numpy_arrays_released_during_a_gil_free_backward_sweep():
+    """The backward sweep of large work runs without the GIL; a numpy array whose last owner is the
+    tape is released there, which must take the GIL back (another thread runs Python meanwhile)."""
+    import threading
+    import weakref
+
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            [object() for _ in range(1000)]
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        for _ in range(5):
+            big = np.random.default_rng(0).random((300, 300))  # borrowed by the tape, not copied
+            alive = weakref.ref(big)
+
+            def f(W, big=big):
+                return flux.sum(W * big)
+
+            W = flux.param(np.ones((300, 300)))
+            del big
+            (g,) = flux.gradient(f, W)
+            del f
+            assert g.shape == (300, 300)
+            assert alive() is None
+    finally:
+        stop.set()
+        thread.join()
