@@ -32,7 +32,9 @@ def work(_):
 def _run(body):
     code = textwrap.dedent(_PARENT) + textwrap.dedent(body)
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        # From the tests folder, so that the installed pyflux is imported (not the source folder).
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              cwd=os.path.dirname(__file__))
     except subprocess.TimeoutExpired:
         pytest.fail("a forked child hung after parallel kernels had run in its parent")
     assert done.returncode == 0, done.stdout + done.stderr
