@@ -143,6 +143,9 @@ def onehot(label, classes, default=_NO_DEFAULT):
     >>> onehot("b", "abc")
     array([0., 1., 0.], dtype=float32)
     """
+    if isinstance(label, (list, np.ndarray)) and np.ndim(label) > 0:
+        raise ValueError(f"onehot: expected one label, got a {type(label).__name__} of {len(label)}; use "
+                         "onehotbatch for several labels")
     (i,), _ = _positions([label], classes, default, "onehot")
     out = np.zeros(len(classes), dtype=np.float32)
     out[i] = 1

@@ -106,6 +106,10 @@ class _Argument:
             self.leaves = [self.value]
         elif holds_params(value):
             self.kind, self.leaves = "model", trainables(value)
+        elif isinstance(value, (list, tuple)) or hasattr(value, "__array__") or hasattr(value, "__dlpack__"):
+            raise TypeError(f"gradient: cannot differentiate with respect to a {type(value).__module__}."
+                            f"{type(value).__qualname__}; pass a numpy array (np.asarray(x)), a number, a Param "
+                            "or a model holding Params")
         for leaf in self.leaves:
             tape.watch(leaf)
 
@@ -120,10 +124,16 @@ class _Argument:
         return float(g) if self.kind == "scalar" else np.asarray(g)
 
 
-def _scalar_output(out):
+def _scalar_output(out, tape):
     """The differentiated part of f's result: its first element when f returns a tuple (the rest is
-    auxiliary output, as in Flux)."""
-    return out[0] if isinstance(out, tuple) else out
+    auxiliary output, as in Flux). A result computed from traced values that is no longer traced
+    (float(), .item(), a list) would silently give no gradient, so it is refused."""
+    loss = out[0] if isinstance(out, tuple) else out
+    if not isinstance(loss, _core.Tensor) and tape.recorded:
+        raise TypeError(f"gradient: the function returned a {type(loss).__name__}, which cuts the gradient of the "
+                        "traced values it was computed from; return the traced value itself (no float(), .item(), "
+                        "tolist() or list around the loss; convert after gradient returns)")
+    return loss
 
 
 def _plain(x):
@@ -162,13 +172,13 @@ def withgradient(f, *args):
             tape.watch(p)
         with tape:
             out = f()
-        grads = tape.gradient(_scalar_output(out), ps)
+        grads = tape.gradient(_scalar_output(out, tape), ps)
         return _plain(out), Grads(ps, [_as_numpy(g) for g in grads])
     arguments = [_Argument(a, tape) for a in args]
     leaves = [leaf for arg in arguments for leaf in arg.leaves]
     with tape:
         out = f(*(arg.value for arg in arguments))
-    grads = tape.gradient(_scalar_output(out), leaves)
+    grads = tape.gradient(_scalar_output(out, tape), leaves)
     by_id = {id(leaf): g for leaf, g in zip(leaves, grads)}
     return _plain(out), tuple(arg.gradient(by_id) for arg in arguments)
 

@@ -13,8 +13,11 @@ A target of a different shape than the prediction raises ValueError naming both 
 target skips the check and broadcasts.
 """
 
+import numbers
+
 import numpy as np
 
+from pyflux import _core
 from pyflux._core import log, logsoftmax, mean, relu, sum
 from pyflux.activations import logsigmoid
 
@@ -25,11 +28,37 @@ __all__ = [
 ]
 
 
-def _check_sizes(name, yhat, y):
-    """Flux's size check; a scalar target skips it."""
+def _as_float(x, dtype):
+    """x as an array of a float dtype: lists become arrays, integer and bool arrays (and numpy
+    integer scalars) become ``dtype``; Tensors, Python numbers and float arrays pass unchanged."""
+    if isinstance(x, (_core.Tensor, float, int)) and not isinstance(x, bool):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f":
+        return x if isinstance(x, (np.ndarray, np.floating)) else arr
+    if arr.dtype.kind not in "biu":
+        raise TypeError(f"expected a real numeric array, got dtype {arr.dtype}")
+    return arr.astype(dtype)
+
+
+def _prepare(name, yhat, y, *, labels_hint=False):
+    """ŷ and y ready for a loss: Flux's size check (a scalar target skips it), lists as arrays, and
+    integer or bool inputs promoted to ŷ's float type (float64 when ŷ is not float), as Flux's
+    arithmetic does."""
+    y_dtype = np.dtype(getattr(y, "dtype", np.asarray(y).dtype if isinstance(y, (list, tuple)) else np.float64))
+    try:
+        yhat = _as_float(yhat, np.float64)
+        dtype = np.dtype(getattr(yhat, "dtype", np.float64))
+        y = _as_float(y, dtype)
+    except TypeError as e:
+        raise TypeError(f"{name}: {e}") from None
     a, b = getattr(yhat, "shape", ()), getattr(y, "shape", ())
     if len(b) and tuple(a) != tuple(b):
-        raise ValueError(f"{name}: the prediction has shape {tuple(a)} but the target has shape {tuple(b)}")
+        hint = ""
+        if labels_hint and y_dtype.kind in "iu" and len(b) < len(a):
+            hint = "; y looks like integer class labels: pass onehotbatch(y, classes) as the target"
+        raise ValueError(f"{name}: the prediction has shape {tuple(a)} but the target has shape {tuple(b)}{hint}")
+    return yhat, y
 
 
 def _eps(yhat):
@@ -61,7 +90,7 @@ def mse(yhat, y, *, agg=mean):
     ŷ and y have the same shape (or y is a scalar). ``agg`` may be ``flux.mean``, ``flux.sum`` or
     any function of the array of squared errors.
     """
-    _check_sizes("mse", yhat, y)
+    yhat, y = _prepare("mse", yhat, y)
     d = yhat - y
     return agg(d * d)
 
@@ -71,7 +100,7 @@ def mae(yhat, y, *, agg=mean):
 
     ŷ and y have the same shape. The derivative of |e| at e = 0 is taken as 0.
     """
-    _check_sizes("mae", yhat, y)
+    yhat, y = _prepare("mae", yhat, y)
     return agg(_abs(yhat - y))
 
 
@@ -81,7 +110,7 @@ def msle(yhat, y, *, agg=mean, eps=None):
     Over all elements of same-shaped, non-negative ŷ and y; it penalises under-estimates more than
     over-estimates. ``eps`` defaults to the machine epsilon of ŷ's dtype.
     """
-    _check_sizes("msle", yhat, y)
+    yhat, y = _prepare("msle", yhat, y)
     eps = _eps(yhat) if eps is None else eps
     r = log((yhat + eps) / (y + eps))
     return agg(r * r)
@@ -95,7 +124,7 @@ def huber_loss(yhat, y, *, agg=mean, delta=1.0):
 
     aggregated over all elements of same-shaped ŷ and y: quadratic near 0, linear for outliers.
     """
-    _check_sizes("huber_loss", yhat, y)
+    yhat, y = _prepare("huber_loss", yhat, y)
     e = _abs(yhat - y)
     m = delta - relu(delta - e)  # min(e, delta)
     return agg(0.5 * m * m + delta * (e - m))
@@ -107,7 +136,7 @@ def poisson_loss(yhat, y, *, agg=mean):
     ŷ > 0 are predicted rates, y the observed counts, same shape, over all elements;
     ``xlogy(y, ŷ) = y log ŷ`` is 0 where y == 0, even if ŷ == 0.
     """
-    _check_sizes("poisson_loss", yhat, y)
+    yhat, y = _prepare("poisson_loss", yhat, y)
     return agg(yhat - _xlogy(y, yhat))
 
 
@@ -122,7 +151,7 @@ def crossentropy(yhat, y, *, dims=0, agg=mean, eps=None):
     the sum runs over the class axis ``dims`` (Flux's dims=1) and agg averages over samples.
     Prefer :func:`logitcrossentropy` on logits, which is numerically stable.
     """
-    _check_sizes("crossentropy", yhat, y)
+    yhat, y = _prepare("crossentropy", yhat, y, labels_hint=True)
     eps = _eps(yhat) if eps is None else eps
     return agg(-sum(y * log(yhat + eps), dims))
 
@@ -134,7 +163,7 @@ def logitcrossentropy(yhat, y, *, dims=0, agg=mean):
     over the class axis ``dims``. Equal to ``crossentropy(softmax(ŷ, dims), y)`` but computed
     stably from the logits.
     """
-    _check_sizes("logitcrossentropy", yhat, y)
+    yhat, y = _prepare("logitcrossentropy", yhat, y, labels_hint=True)
     return agg(-sum(y * logsoftmax(yhat, dims), dims))
 
 
@@ -144,7 +173,7 @@ def binarycrossentropy(yhat, y, *, agg=mean, eps=None):
     ŷ holds probabilities in [0, 1] (e.g. sigmoid output), y the targets in [0, 1], same shape;
     aggregated over all elements. Prefer :func:`logitbinarycrossentropy` on logits.
     """
-    _check_sizes("binarycrossentropy", yhat, y)
+    yhat, y = _prepare("binarycrossentropy", yhat, y)
     eps = _eps(yhat) if eps is None else eps
     return agg(-y * log(yhat + eps) - (1 - y) * log(1 - yhat + eps))
 
@@ -155,7 +184,7 @@ def logitbinarycrossentropy(yhat, y, *, agg=mean):
     Equal to ``binarycrossentropy(σ(ŷ), y)`` but computed stably from the logits ŷ, over all
     elements of same-shaped ŷ and y.
     """
-    _check_sizes("logitbinarycrossentropy", yhat, y)
+    yhat, y = _prepare("logitbinarycrossentropy", yhat, y)
     return agg((1 - y) * yhat - logsigmoid(yhat))
 
 
@@ -167,7 +196,7 @@ def kldivergence(yhat, y, *, dims=0, agg=mean, eps=None):
     per sample: ŷ and y are probability distributions along ``dims`` (features x batch), and
     ``xlogx(y) = y log y`` is 0 where y == 0. ``eps`` defaults to the machine epsilon of ŷ's dtype.
     """
-    _check_sizes("kldivergence", yhat, y)
+    yhat, y = _prepare("kldivergence", yhat, y, labels_hint=True)
     entropy = agg(sum(_xlogy(y, y), dims))
     return entropy + crossentropy(yhat, y, dims=dims, agg=agg, eps=eps)
 
@@ -181,7 +210,7 @@ def focal_loss(yhat, y, *, dims=0, agg=mean, gamma=2, eps=None):
     targets of the same shape. It down-weights well-classified samples; gamma=0 gives
     :func:`crossentropy`. ``eps`` defaults to the machine epsilon of ŷ's dtype.
     """
-    _check_sizes("focal_loss", yhat, y)
+    yhat, y = _prepare("focal_loss", yhat, y, labels_hint=True)
     p = yhat + (_eps(yhat) if eps is None else eps)
     return agg(sum(-y * (1 - p) ** gamma * log(p), dims))
 
@@ -194,7 +223,7 @@ def binary_focal_loss(yhat, y, *, agg=mean, gamma=2, eps=None):
     over all elements: ŷ holds probabilities (sigmoid output), y binary targets of the same shape;
     gamma=0 gives :func:`binarycrossentropy`. ``eps`` defaults to the machine epsilon of ŷ's dtype.
     """
-    _check_sizes("binary_focal_loss", yhat, y)
+    yhat, y = _prepare("binary_focal_loss", yhat, y)
     p = yhat + (_eps(yhat) if eps is None else eps)
     p_t = y * p + (1 - y) * (1 - p)
     return agg(-((1 - p_t) ** gamma) * log(p_t))
@@ -208,9 +237,16 @@ def label_smoothing(y, alpha, *, dims=0):
     ``dims=None`` (Flux's dims=0): y holds binary labels as numbers, and the result is
     ``y (1 - alpha) + alpha / 2``. Raises ValueError unless ``0 < alpha < 1``.
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"label_smoothing: alpha must be between 0 and 1, got {alpha}")
-    classes = 2 if dims is None else np.shape(y)[dims]
+    if not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+        raise ValueError(f"label_smoothing: alpha must be between 0 and 1, got {alpha!r}")
+    if dims is None:
+        classes = 2
+    else:
+        shape = np.shape(y)
+        if not -len(shape) <= dims < len(shape):
+            raise ValueError(f"label_smoothing: y of shape {shape} has no axis dims={dims} (one-hot targets are "
+                             "arrays; pass dims=None for binary labels given as numbers)")
+        classes = shape[dims]
     return y * (1 - alpha) + alpha / classes
 
 
@@ -221,7 +257,7 @@ def hinge_loss(yhat, y, *, agg=mean):
 
     ŷ are real scores, y the targets in {-1, 1}, same shape.
     """
-    _check_sizes("hinge_loss", yhat, y)
+    yhat, y = _prepare("hinge_loss", yhat, y)
     return agg(relu(1 - yhat * y))
 
 
@@ -230,6 +266,6 @@ def squared_hinge_loss(yhat, y, *, agg=mean):
 
     ŷ are real scores, y the targets in {-1, 1}, same shape.
     """
-    _check_sizes("squared_hinge_loss", yhat, y)
+    yhat, y = _prepare("squared_hinge_loss", yhat, y)
     h = relu(1 - yhat * y)
     return agg(h * h)

@@ -1,8 +1,52 @@
 """Param: the array type that layers keep their weights in and that gradient can track."""
 
+import operator
+
 import numpy as np
 
 from pyflux import _core
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """Tensor.__array_ufunc__: numpy calls it for ndarray (op) Tensor and for ufuncs applied to a
+    Tensor. Those that are pyflux ops run as such (traced inside gradient; outside, the Tensor's
+    dtype wins as for Tensor (op) ndarray); any other ufunc runs on the data outside gradient and is
+    refused inside, naming what to use instead."""
+    op = _CORE_UFUNCS.get(ufunc.__name__)
+    if method == "__call__" and not kwargs and op is not None and len(inputs) == op[1]:
+        return op[0](*inputs)
+    if any(isinstance(x, _core.Tensor) and x.traced for x in inputs):
+        raise TypeError(f"numpy.{ufunc.__name__} cannot be traced by gradient; "
+                        f"{_FLUX_HINTS.get(ufunc.__name__, 'use the pyflux operations (flux.exp, flux.log, ...)')}")
+    plain = [np.asarray(x) if isinstance(x, _core.Tensor) else x for x in inputs]
+    if "out" in kwargs:
+        kwargs["out"] = tuple(x.numpy() if isinstance(x, _core.Tensor) else x for x in kwargs["out"])
+    return getattr(ufunc, method)(*plain, **kwargs)
+
+
+_core._set_array_ufunc(_array_ufunc)
+
+# numpy methods that change an array's size, which a Param's fixed storage cannot do.
+_RESIZING = frozenset({"resize"})
+
+
+# numpy ufuncs that are pyflux ops too: the op and how many operands it takes.
+_CORE_UFUNCS = {
+    "add": (_core.add, 2), "subtract": (_core.sub, 2), "multiply": (_core.mul, 2), "true_divide": (_core.div, 2),
+    "divide": (_core.div, 2), "power": (_core.pow, 2), "matmul": (_core.matmul, 2), "negative": (_core.neg, 1),
+    "exp": (_core.exp, 1), "log": (_core.log, 1), "tanh": (_core.tanh, 1),
+}
+
+# What to use instead of numpy functions that have no traced version.
+_FLUX_HINTS = {
+    "maximum": "use flux.relu (max(x, 0)) or a pyflux expression",
+    "absolute": "use flux.relu(x) + flux.relu(-x)",
+    "sqrt": "use x ** 0.5",
+    "square": "use x * x",
+    "log1p": "use flux.log(1 + x)",
+    "expm1": "use flux.exp(x) - 1",
+    "reciprocal": "use 1 / x",
+}
 
 
 class Param(_core.Tensor):
@@ -71,6 +115,33 @@ class Param(_core.Tensor):
 
     def __reduce__(self):
         return (Param, (self.numpy().copy(), self.dtype))
+
+    def __getattr__(self, name):
+        # Called only for names Param and Tensor lack: numpy's other array methods and attributes
+        # (tolist, ravel, max, argmax, astype, ...), on a view of the data, outside gradient.
+        if name.startswith("__") or name in _RESIZING or not hasattr(np.ndarray, name):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        if self.traced:
+            raise AttributeError(f"Param.{name} is numpy's and cannot be traced; inside gradient use pyflux "
+                                 "operations (flux.sum, flux.mean, reshape, indexing, ...)")
+        return getattr(self.numpy(), name)
+
+    def _compare(self, other, op):
+        if self.traced:
+            raise TypeError("comparing a traced Param has no gradient; compare after gradient returns")
+        return op(self.numpy(), np.asarray(other) if isinstance(other, _core.Tensor) else other)
+
+    def __lt__(self, other):
+        return self._compare(other, operator.lt)
+
+    def __le__(self, other):
+        return self._compare(other, operator.le)
+
+    def __gt__(self, other):
+        return self._compare(other, operator.gt)
+
+    def __ge__(self, other):
+        return self._compare(other, operator.ge)
 
     def __repr__(self):
         if self.traced:

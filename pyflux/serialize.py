@@ -34,6 +34,7 @@ import math
 import os
 import secrets
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -284,10 +285,45 @@ def _fsync_dir(directory):
         os.close(fd)
 
 
+def _temp_prefix(base):
+    return f".{base[:100]}.pyflux-save."
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # exists but not ours, or cannot tell: leave its file alone
+    return True
+
+
+def _remove_stale_temps(directory, base):
+    """Removes the temporary files of earlier saves to the same path whose process has died (a save
+    killed before its rename); a save still running in another process keeps its file."""
+    prefix = _temp_prefix(base)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
 def _open_temp(directory, base):
+    """A new temporary file named after the target and this process: ``.<name>.pyflux-save.<pid>.<random>.tmp``."""
+    _remove_stale_temps(directory, base)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = os.path.join(directory, f".{base[:100]}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f"{_temp_prefix(base)}{os.getpid()}.{secrets.token_hex(6)}.tmp")
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
@@ -362,7 +398,10 @@ def _corrupt(path, why):
     return ValueError(f"{path}: not a valid pyflux save file ({why})")
 
 
-_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, zlib.error)
+# Damaged archives make zipfile raise any of these (OSError for a seek before the start,
+# NotImplementedError for an unknown compression method, RuntimeError for an encrypted member).
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, zlib.error, OSError,
+                NotImplementedError, RuntimeError, struct.error, KeyError, TypeError, OverflowError)
 
 
 @contextmanager
@@ -374,9 +413,37 @@ def _reading(path, what):
         raise _corrupt(path, f"{what}: {type(err).__name__}: {err}") from err
 
 
-def _read_member(zf, info, path):
-    """One .npy member as an array, refusing object dtypes and sizes the member cannot hold."""
+def _model_arrays(model):
+    """The model's arrays by dotted state path."""
+    tree = _array_tree(model)
+    flat = []
+    if isinstance(tree, dict):
+        _flatten(tree, "", flat)
+    return dict(flat)
+
+
+def _mismatch(path, why):
+    return ValueError(f"cannot load {path} into the model: {why}")
+
+
+# The most bytes a member may declare per element of the model's array (complex256), plus room
+# for the .npy header.
+_MAX_ITEMSIZE = 32
+_MAX_HEADER = 1 << 16
+
+
+def _read_member(zf, info, path, expected=None):
+    """One .npy member as an array, refusing object dtypes and sizes the member cannot hold. With
+    ``expected`` (the model's array under this key, or None when the model has no such array) the
+    sizes the zip and the .npy header declare are checked against it before any data is read."""
     key = info.filename[:-4]
+    if expected is not None:
+        if key not in expected:
+            raise _mismatch(path, f"{key}: the state has this entry but the model does not")
+        count = int(np.size(expected[key]))
+        if info.file_size > count * _MAX_ITEMSIZE + _MAX_HEADER:
+            raise _mismatch(path, f"{key}: the file declares {info.file_size} bytes for an array of "
+                                  f"{count} elements")
     with _reading(path, f"entry {key!r}"), zf.open(info) as member:
         version = np.lib.format.read_magic(member)
         if version == (1, 0):
@@ -394,6 +461,8 @@ def _read_member(zf, info, path):
         raise _corrupt(path, f"entry {key!r} is not a numeric array (dtype {dtype})")
     if math.prod(shape) * dtype.itemsize > info.file_size:
         raise _corrupt(path, f"entry {key!r} is shorter than its header says")
+    if expected is not None and tuple(shape) != tuple(np.shape(expected[key])):
+        raise _mismatch(path, f"{key}: expected shape {tuple(np.shape(expected[key]))}, got {tuple(shape)}")
     with _reading(path, f"entry {key!r}"), zf.open(info) as member:
         return key, np.lib.format.read_array(member, allow_pickle=False)
 
@@ -415,7 +484,7 @@ def _unflatten(flat, path):
     return tree
 
 
-def _read_state(path):
+def _read_state(path, model=None):
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":
             raise ValueError(f"{path}: not a pyflux save file (not an .npz archive)")
@@ -430,10 +499,11 @@ def _read_state(path):
             if len(set(names)) != len(names):
                 raise _corrupt(path, "duplicate entries")
             flat, version = [], None
+            expected = None if model is None else _model_arrays(model)
             for info in infos:
                 if not info.filename.endswith(".npy"):
                     raise _corrupt(path, f"unexpected entry {info.filename!r}")
-                key, arr = _read_member(zf, info, path)
+                key, arr = _read_member(zf, info, path, None if info.filename == _MARKER + ".npy" else expected)
                 if key == _MARKER:
                     version = arr
                 else:
@@ -462,7 +532,7 @@ def load(path, model):
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    tree = _read_state(path)
+    tree = _read_state(path, model)
     try:
         return _loadmodel(model, tree, owned=True)
     except ValueError as err:

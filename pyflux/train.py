@@ -29,6 +29,10 @@ def _step(loss, args, ps, i):
     return grads, loss_value
 
 
+_NOTHING_TO_TRAIN = ("no trainable arrays, so training would change nothing; weights must be Params "
+                     "(W = flux.param(np.random.rand(2, 5))), not plain numpy arrays")
+
+
 def _callbacks(cb):
     if cb is None:
         return ()
@@ -80,6 +84,8 @@ def _train(loss, model, data, opt, cb, bar):
         if not isinstance(opt, Rule):
             raise TypeError(f"train(loss, params, data, opt): opt must be a rule such as Descent(0.1), got {opt!r}")
         ps, callbacks = list(model), _callbacks(cb)
+        if not ps:
+            raise ValueError(f"train: the params hold {_NOTHING_TO_TRAIN}")
         states = [opt._implicit_state(p) for p in ps]
         for i, item in enumerate(data):
             grads, value = _step(loss, _splat(item), ps, i)
@@ -92,6 +98,8 @@ def _train(loss, model, data, opt, cb, bar):
     if cb is not None:
         raise TypeError("train(loss, model, data, state) does not take callbacks; for more control write a loop "
                         "with gradient and update")
+    if not trainables(model):
+        raise ValueError(f"train: the model holds {_NOTHING_TO_TRAIN}")
     if isinstance(opt, Rule):
         if opt.stateful:
             warnings.warn(f"optimiser {opt!r} has state which will be discarded after train finishes; pass "

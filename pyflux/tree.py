@@ -58,7 +58,8 @@ def mirror(x, leaf, default=None):
     if is_layer(x):
         return _mirror_type(type(x))(*(mirror(child, leaf, default) for _, child in children(x)))
     if isinstance(x, tuple):
-        return tuple(mirror(c, leaf, default) for c in x)
+        items = [mirror(c, leaf, default) for c in x]
+        return type(x)(*items) if hasattr(type(x), "_fields") else tuple(items)
     if isinstance(x, list):
         return [mirror(c, leaf, default) for c in x]
     if isinstance(x, dict):

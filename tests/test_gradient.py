@@ -43,7 +43,7 @@ def test_params_give_numpy_arrays():
     np.testing.assert_array_equal(g, [[1.0, -1.0], [1.0, -1.0]])
 
 
-@pytest.mark.parametrize("other", ["text", None, True, [np.ones(2)]], ids=["str", "None", "bool", "list"])
+@pytest.mark.parametrize("other", ["text", None, True], ids=["str", "None", "bool"])
 def test_non_differentiable_arguments_give_none(other):
     grads = flux.gradient(lambda x, o: flux.sum(x * 3.0), np.ones(2), other)
     np.testing.assert_array_equal(grads[0], [3.0, 3.0])

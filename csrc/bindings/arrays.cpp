@@ -71,8 +71,9 @@ Tensor tensor_from_object(py::handle obj, std::optional<DType> want, const char*
     if (py::isinstance<py::array>(obj)) return tensor_from_array(py::reinterpret_borrow<py::array>(obj), want, op);
     if (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyBool_Check(obj.ptr())) {
         // A Python number takes the other operand's dtype, as in numpy 2.
-        Tensor t = autodiff::empty(want ? *want : DType::f64, autodiff::Shape{});
         const double v = PyFloat_AsDouble(obj.ptr());
+        if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();  // an int beyond float range
+        Tensor t = autodiff::empty(want ? *want : DType::f64, autodiff::Shape{});
         if (t->dtype == DType::f32) *t->ptr<float>() = static_cast<float>(v);
         else *t->ptr<double>() = v;
         return t;

@@ -61,8 +61,10 @@ PyObject* tape_watch(PyObject* self, PyObject* tensor) {
         PyErr_Format(PyExc_TypeError, "Tape.watch: expected a Tensor, got %s", Py_TYPE(tensor)->tp_name);
         return nullptr;
     }
-    tape_of(self).watch(tensor_of(tensor));
-    Py_RETURN_NONE;
+    return guarded([&] {
+        tape_of(self).watch(tensor_of(tensor));
+        Py_RETURN_NONE;
+    });
 }
 
 PyObject* tape_enter(PyObject* self, PyObject*) {
@@ -109,12 +111,10 @@ PyObject* tape_gradient(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
             MaybeReleaseGil gil(tape.work() >= kReleaseGilElements);
             grads = tape.backward(l, targets);
         }
-        PyObject* out = PyList_New(static_cast<Py_ssize_t>(grads.size()));
-        for (std::size_t i = 0; i < grads.size(); ++i) {
-            PyObject* g = grads[i] ? tensor_object(grads[i]) : (Py_INCREF(Py_None), Py_None);
-            PyList_SET_ITEM(out, static_cast<Py_ssize_t>(i), g);
-        }
-        return out;
+        py::list out(grads.size());
+        for (std::size_t i = 0; i < grads.size(); ++i)
+            out[i] = grads[i] ? py::reinterpret_steal<py::object>(tensor_object(grads[i])) : py::none();
+        return out.release().ptr();
     });
 }
 

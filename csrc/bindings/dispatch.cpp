@@ -1,5 +1,6 @@
 #include "bindings/dispatch.hpp"
 
+#include <limits>
 #include <string>
 
 #include "autodiff/tape.hpp"
@@ -68,11 +69,24 @@ py::object call_unary(UnaryFn fn, py::handle x, const char* op) {
     return wrap_result(out);
 }
 
+std::optional<autodiff::index_t> int_arg(py::handle value, const std::string& what) {
+    if (PyFloat_Check(value.ptr()) || (!PyLong_Check(value.ptr()) && !PyIndex_Check(value.ptr())))
+        throw py::type_error(what + " must be an int, got " + type_name(value));
+    py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+    if (!index) throw py::error_already_set();
+    int overflow = 0;
+    const long long n = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+    if (overflow) return std::nullopt;
+    if (n == -1 && PyErr_Occurred()) throw py::error_already_set();
+    return static_cast<autodiff::index_t>(n);
+}
+
 std::optional<int> axis_arg(py::handle axis) {
     if (axis.is_none()) return std::nullopt;
-    if (!PyLong_Check(axis.ptr()) && !py::hasattr(axis, "__index__"))
-        throw py::type_error("axis must be None or an int, got " + type_name(axis));
-    return py::cast<int>(axis);
+    const std::optional<autodiff::index_t> a = int_arg(axis, "axis");
+    if (!a || *a < std::numeric_limits<int>::min() || *a > std::numeric_limits<int>::max())
+        throw py::index_error("axis " + std::string(py::str(axis)) + " is out of bounds");
+    return static_cast<int>(*a);
 }
 
 std::vector<autodiff::AxisIndex> index_spec(py::handle key_in, const autodiff::Shape& shape) {
@@ -105,12 +119,11 @@ std::vector<autodiff::AxisIndex> index_spec(py::handle key_in, const autodiff::S
             spec.push_back({start, step, count, true});
         } else if (!PyBool_Check(item.ptr()) && (PyLong_Check(item.ptr()) || (!py::isinstance<py::array>(item) &&
                                                                                py::hasattr(item, "__index__")))) {
-            autodiff::index_t i = py::cast<autodiff::index_t>(item.attr("__index__")());
-            if (i < -shape[d] || i >= shape[d])
-                throw py::index_error("index " + std::to_string(i) + " is out of bounds for axis " + std::to_string(d) +
-                                      " with size " + std::to_string(shape[d]));
-            if (i < 0) i += shape[d];
-            spec.push_back({i, 1, 1, false});
+            const std::optional<autodiff::index_t> i = int_arg(item, "index");
+            if (!i || *i < -shape[d] || *i >= shape[d])
+                throw py::index_error("index " + std::string(py::str(item)) + " is out of bounds for axis " +
+                                      std::to_string(d) + " with size " + std::to_string(shape[d]));
+            spec.push_back({*i < 0 ? *i + shape[d] : *i, 1, 1, false});
         } else {
             throw py::type_error("traced values support integer, slice and Ellipsis indexing only; got " +
                                  type_name(item) +
@@ -130,15 +143,21 @@ autodiff::Shape shape_arg(py::handle shape_in, autodiff::index_t size, const cha
     autodiff::Shape shape;
     int infer = -1;
     autodiff::index_t known = 1;
+    const auto too_large = [&] {
+        return py::value_error(std::string(op) + ": shape " + std::string(py::repr(shape_in)) +
+                               " has more elements than an array can hold");
+    };
     for (py::handle d : dims) {
-        const auto n = py::cast<autodiff::index_t>(d);
+        const std::optional<autodiff::index_t> dim = int_arg(d, std::string(op) + ": each dimension");
+        if (!dim) throw too_large();
+        const autodiff::index_t n = *dim;
         if (n == -1) {
             if (infer >= 0) throw py::value_error(std::string(op) + ": can only specify one unknown dimension");
             infer = shape.ndim;
         } else if (n < 0) {
             throw py::value_error(std::string(op) + ": negative dimension " + std::to_string(n));
-        } else {
-            known *= n;
+        } else if (__builtin_mul_overflow(known, n, &known) || known > kMaxElements) {
+            throw too_large();
         }
         shape.dims[shape.ndim++] = n;
     }

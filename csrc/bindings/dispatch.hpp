@@ -2,7 +2,9 @@
 // large work, and the result convention (a traced Tensor inside gradient, a numpy array otherwise).
 #pragma once
 
+#include <limits>
 #include <optional>
+#include <string>
 
 #include "autodiff/ops.hpp"
 #include "bindings/arrays.hpp"
@@ -25,7 +27,15 @@ Tensor unary_operand(py::handle x, const char* op);
 py::object call_binary(BinaryFn fn, py::handle a, py::handle b, const char* op);
 py::object call_unary(UnaryFn fn, py::handle x, const char* op);
 
-/// numpy-style axis argument: None or an int.
+/// An int argument (a Python int or anything with __index__) as index_t, or nothing when it does not
+/// fit in 64 bits; a TypeError naming `what` for anything else (a float included).
+std::optional<autodiff::index_t> int_arg(py::handle value, const std::string& what);
+
+/// The most elements a shape from Python may have: the byte count of a float64 array must fit in
+/// index_t too.
+constexpr autodiff::index_t kMaxElements = std::numeric_limits<autodiff::index_t>::max() / 8;
+
+/// numpy-style axis argument: None or an int (IndexError when it cannot be an axis).
 std::optional<int> axis_arg(py::handle axis);
 
 /// A key of ints, slices and Ellipsis as one AxisIndex per axis of `shape`; anything else is a

@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
     using namespace pyflux;
     m.doc() = "pyflux's C++ core: kernels, the autodiff tape and the ops.";
     m.attr("__version__") = PYFLUX_VERSION;
+    kernels::install_fork_handler();
     kernels::install_blas_threading();
     bindings::bind_tensor(m);
     bindings::bind_ops(m);

@@ -56,12 +56,24 @@ void refuse_if_traced(const Tensor& t) {
 
 // --- object lifecycle -----------------------------------------------------------------------------
 
+// Every object holds a value from the start: one whose __init__ never runs (Tensor.__new__(Tensor),
+// a subclass skipping super().__init__, a Param whose conversion failed) is an empty float32 array.
 PyObject* tensor_new(PyTypeObject* type, PyObject*, PyObject*) {
     PyObject* self = type->tp_alloc(type, 0);
     if (!self) return nullptr;
     auto* obj = reinterpret_cast<TensorObject*>(self);
     new (&obj->value) Tensor();
     obj->weakrefs = nullptr;
+    PyObject* ok = guarded([&] {
+        obj->value = autodiff::empty(DType::f32, autodiff::make_shape({0}));
+        obj->value->host_object = self;
+        Py_RETURN_NONE;
+    });
+    if (!ok) {
+        Py_DECREF(self);
+        return nullptr;
+    }
+    Py_DECREF(ok);
     return self;
 }
 
@@ -72,8 +84,9 @@ int tensor_init(PyObject* self, PyObject* args, PyObject* kwargs) {
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:Tensor", const_cast<char**>(names), &data, &dtype)) return -1;
     PyObject* ok = guarded([&]() -> PyObject* {
         auto* obj = reinterpret_cast<TensorObject*>(self);
+        Tensor fresh = make_owned(data, dtype);  // may throw: the object keeps its old value then
         if (obj->value && obj->value->host_object == self) obj->value->host_object = nullptr;
-        obj->value = make_owned(data, dtype);
+        obj->value = std::move(fresh);
         obj->value->host_object = self;
         Py_RETURN_NONE;
     });
@@ -168,10 +181,12 @@ PyMappingMethods mapping_methods = {mapping_length, mapping_subscript, nullptr};
 // --- properties ----------------------------------------------------------------------------------
 
 PyObject* get_shape(PyObject* self, void*) {
-    const Tensor& t = self_tensor(self);
-    PyObject* tuple = PyTuple_New(t->shape.ndim);
-    for (int d = 0; d < t->shape.ndim; ++d) PyTuple_SET_ITEM(tuple, d, PyLong_FromLongLong(t->shape[d]));
-    return tuple;
+    return guarded([&] {
+        const Tensor& t = self_tensor(self);
+        py::tuple tuple(t->shape.ndim);
+        for (int d = 0; d < t->shape.ndim; ++d) tuple[static_cast<size_t>(d)] = py::int_(t->shape[d]);
+        return tuple.release().ptr();
+    });
 }
 PyObject* get_ndim(PyObject* self, void*) { return PyLong_FromLong(self_tensor(self)->shape.ndim); }
 PyObject* get_size(PyObject* self, void*) { return PyLong_FromLongLong(self_tensor(self)->size()); }
@@ -288,10 +303,19 @@ PyObject* tensor_object(const Tensor& t) {
 
 void bind_tensor(py::module_& m) {
     if (PyType_Ready(&TensorType) < 0) throw py::error_already_set();
-    // numpy defers binary operators to us (ndarray + Tensor calls our nb_add).
+    // numpy defers binary operators to us (ndarray + Tensor calls our nb_add) until pyflux installs
+    // its ufunc hook.
     if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", Py_None) < 0) throw py::error_already_set();
     Py_INCREF(&TensorType);
     m.add_object("Tensor", reinterpret_cast<PyObject*>(&TensorType));
+    m.def(
+        "_set_array_ufunc",
+        [](py::object hook) {
+            if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", hook.ptr()) < 0)
+                throw py::error_already_set();
+            PyType_Modified(&TensorType);
+        },
+        "Installs Tensor.__array_ufunc__ (defined in pyflux.param, which knows the pyflux ops).");
 }
 
 }  // namespace pyflux::bindings

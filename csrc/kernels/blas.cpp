@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <string>
@@ -36,6 +37,15 @@ void gemm_small(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, cons
 
 inline CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
+// OpenBLAS's threaded jobs wait for one another, so they cannot run one after the other: in a
+// forked child (no OpenMP pool, see forked_child) BLAS becomes single-threaded before its first call.
+void single_threaded_after_fork() {
+#ifdef PYFLUX_OPENBLAS_CALLBACK
+    static std::atomic<bool> done{false};
+    if (forked_child.load(std::memory_order_relaxed) && !done.exchange(true)) PYFLUX_BLAS(openblas_set_num_threads)(1);
+#endif
+}
+
 }  // namespace
 
 // y = alpha * op(A) x + beta * y with op(A) [rows x cols] stored row-major (lda) or transposed.
@@ -45,6 +55,7 @@ void gemv(bool trans, index_t rows, index_t cols, T alpha, const T* A, index_t l
     const auto stored_rows = static_cast<blasint>(trans ? cols : rows);
     const auto stored_cols = static_cast<blasint>(trans ? rows : cols);
     const auto la = static_cast<blasint>(lda), ix = static_cast<blasint>(incx), iy = static_cast<blasint>(incy);
+    single_threaded_after_fork();
     if constexpr (std::is_same_v<T, float>)
         PYFLUX_BLAS(cblas_sgemv)(CblasRowMajor, op(trans), stored_rows, stored_cols, alpha, A, la, x, ix, beta, y, iy);
     else
@@ -61,6 +72,7 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     if (M == 1) return gemv(!tb, N, K, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
     const auto m = static_cast<blasint>(M), n = static_cast<blasint>(N), k = static_cast<blasint>(K);
     const auto la = static_cast<blasint>(lda), lb = static_cast<blasint>(ldb), lc = static_cast<blasint>(ldc);
+    single_threaded_after_fork();
     if constexpr (std::is_same_v<T, float>)
         PYFLUX_BLAS(cblas_sgemm)(CblasRowMajor, op(ta), op(tb), m, n, k, alpha, A, la, B, lb, beta, C, lc);
     else
@@ -76,7 +88,7 @@ void set_num_threads(int n) {
     if (n < 1) n = 1;
     omp_set_num_threads(n);
 #ifdef PYFLUX_OPENBLAS_CALLBACK
-    PYFLUX_BLAS(openblas_set_num_threads)(n);
+    PYFLUX_BLAS(openblas_set_num_threads)(forked_child.load(std::memory_order_relaxed) ? 1 : n);
 #endif
 }
 

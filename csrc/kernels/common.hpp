@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <omp.h>
 
@@ -15,13 +16,20 @@ constexpr int kMaxDims = 8;
 // Below this many elements of work per thread, a parallel region costs more than it saves.
 constexpr index_t kGrain = 16384;
 
+// Set in a process forked after OpenMP started its thread pool: the pool's threads did not survive
+// the fork and libgomp would wait for them forever, so the child runs every kernel serially.
+inline std::atomic<bool> forked_child{false};
+
+/// Registers the fork handler that sets forked_child (once per process).
+void install_fork_handler();
+
 // Runs body(begin, end) over [0, n) split across OpenMP threads, or serially when the work is
-// smaller than two grains or we are already inside a parallel region.
+// smaller than two grains, we are already inside a parallel region, or in a forked child.
 template <class Body>
 void parallel_for(index_t n, index_t grain, Body&& body) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
-    const int max_threads = omp_get_max_threads();
+    const int max_threads = forked_child.load(std::memory_order_relaxed) ? 1 : omp_get_max_threads();
     if (n < 2 * grain || max_threads < 2 || omp_in_parallel()) {
         body(index_t{0}, n);
         return;

@@ -8,7 +8,7 @@ from pyflux import _core
 from pyflux.activations import Activation, identity
 from pyflux.initialise import glorot_uniform, ones32, randn32
 from pyflux.layers import show
-from pyflux.layers.common import make_bias, match_eltype, warn_eltype
+from pyflux.layers.common import check_size, make_bias, match_eltype, warn_eltype
 from pyflux.param import Param
 
 
@@ -34,10 +34,12 @@ class Dense(show.Shown):
             raise TypeError("Dense needs sizes Dense(in, out, σ) or a weight Dense(W, b, σ)")
         first = args[0]
         if isinstance(first, numbers.Integral) or _is_size_pair(first):
+            if isinstance(first, numbers.Integral) and len(args) < 2:
+                raise TypeError("Dense(in, out, σ): the output size is missing")
             sizes, rest = ((first, args[1]), args[2:]) if isinstance(first, numbers.Integral) else (first, args[1:])
             if len(rest) > 1:
                 raise TypeError("Dense(in, out, σ): too many positional arguments")
-            n_in, n_out = (int(s) for s in sizes)
+            n_in, n_out = check_size("Dense", "in", sizes[0]), check_size("Dense", "out", sizes[1])
             weight = Param(init(n_out, n_in))
             activation = rest[0] if rest else identity
         else:
@@ -67,8 +69,10 @@ class Dense(show.Shown):
             x = np.asarray(x)
             shape = x.shape
         if len(shape) == 0 or shape[0] != n_in:
+            hint = (f"; the input looks batch-first (samples in rows): pass its transpose X.T of shape "
+                    f"({n_in}, {shape[0]})") if len(shape) == 2 and shape[1] == n_in else ""
             raise ValueError(f"layer {self:c} expects an input of shape ({n_in},) or ({n_in}, batch...), "
-                             f"got shape {tuple(shape)}")
+                             f"got shape {tuple(shape)}{hint}")
         warn_eltype(self, getattr(x, "dtype", None), self.weight.dtype)
         batch = shape[1:]
         if len(batch) > 1:
@@ -180,9 +184,9 @@ def _sizes_and_activation(args, what):
     """Leading integers, then an optional activation: ``(2, 3, relu)`` -> ((2, 3), relu)."""
     sizes = []
     for a in args:
-        if not isinstance(a, numbers.Integral):
+        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
             break
-        sizes.append(int(a))
+        sizes.append(check_size(what, "each size", a))
     rest = args[len(sizes):]
     if not sizes or len(rest) > 1 or (rest and not callable(rest[0])):
         raise TypeError(f"{what}: expected sizes followed by an optional activation, got {args!r}")
@@ -209,6 +213,9 @@ class Scale(show.Shown):
         if args and not isinstance(args[0], numbers.Integral):
             if len(args) > 3:
                 raise TypeError("Scale(scale, bias, σ): too many positional arguments")
+            if np.ndim(args[0]) == 0:
+                raise ValueError(f"Scale: expected sizes (positive integers) or a scale array of at least one "
+                                 f"dimension, got {args[0]!r}")
             scale = args[0] if isinstance(args[0], Param) else Param(args[0])
             bias = args[1] if len(args) > 1 else bias
             act = args[2] if len(args) > 2 else identity
@@ -266,7 +273,7 @@ class Embedding(show.Shown):
         if len(args) == 1 and isinstance(args[0], tuple):
             args = args[0]
         if len(args) == 2 and all(isinstance(a, numbers.Integral) for a in args):
-            weight = Param(init(int(args[1]), int(args[0])))
+            weight = Param(init(check_size("Embedding", "out", args[1]), check_size("Embedding", "in", args[0])))
         elif len(args) == 1:
             weight = args[0] if isinstance(args[0], Param) else Param(args[0])
         else:

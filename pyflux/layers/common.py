@@ -1,11 +1,34 @@
 """What the layers share: creating a bias, and matching an input to the layer's element type."""
 
+import numbers
 import warnings
 
 import numpy as np
 
 from pyflux import _core
 from pyflux.param import Param
+
+
+def check_size(layer, what, value):
+    """A layer's size argument as an int, or a ValueError naming the layer and the argument."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_positive(layer, what, value):
+    """A layer's positive real argument (such as eps) as a float."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
+        raise ValueError(f"{layer}: {what} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def check_flag(layer, what, value, allow_none=False):
+    """A layer's True/False argument (or None where that means automatic)."""
+    if not (value is True or value is False or (allow_none and value is None)):
+        allowed = "None, True or False" if allow_none else "True or False"
+        raise ValueError(f"{layer}: {what} must be {allowed}, got {value!r}")
+    return value
 
 
 def make_bias(bias, shape, dtype, layer):

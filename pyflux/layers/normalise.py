@@ -15,7 +15,7 @@ from pyflux.activations import identity
 from pyflux.initialise import ones32, zeros32
 from pyflux.layers import show
 from pyflux.layers.basic import Scale, _sizes_and_activation
-from pyflux.layers.common import match_eltype
+from pyflux.layers.common import check_flag, check_positive, match_eltype
 from pyflux.modes import active_text, isactive
 from pyflux.param import Param
 from pyflux.random import default_rng
@@ -57,10 +57,9 @@ class Dropout(show.Shown):
     _struct_bytes = 16
 
     def __init__(self, p, *, dims=None, rng=None, active=None):
-        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-            raise ValueError(f"Dropout expects 0 ≤ p ≤ 1, got p = {p}")
-        if active not in (None, True, False):
-            raise ValueError(f"Dropout: active must be None, True or False, got {active!r}")
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout expects 0 ≤ p ≤ 1, got p = {p!r}")
+        check_flag("Dropout", "active", active, allow_none=True)
         self.p = float(p)
         self.dims = dims
         self.active = active
@@ -136,6 +135,12 @@ class BatchNorm(show.Shown):
             raise ValueError(f"BatchNorm: channels must be a positive integer, got {channels!r}")
         if not callable(λ):
             raise TypeError(f"BatchNorm: the activation must be callable, got {λ!r}")
+        for what, flag in (("affine", affine), ("track_stats", track_stats)):
+            check_flag("BatchNorm", what, flag)
+        check_flag("BatchNorm", "active", active, allow_none=True)
+        check_positive("BatchNorm", "eps", eps)
+        if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool) or not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNorm: momentum must be a number in [0, 1], got {momentum!r}")
         self.λ = λ
         self.β = Param(init_beta(channels)) if affine else None
         self.γ = Param(init_gamma(channels)) if affine else None
@@ -217,6 +222,8 @@ class LayerNorm(show.Shown):
 
     def __init__(self, *size_act, affine=True, eps=1e-5):
         size, λ = _sizes_and_activation(size_act, "LayerNorm")
+        check_flag("LayerNorm", "affine", affine)
+        check_positive("LayerNorm", "eps", eps)
         self.λ = λ
         self.diag = Scale(*size, λ) if affine else None
         self.ε = float(eps)
