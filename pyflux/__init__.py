@@ -3,11 +3,8 @@
 from pyflux import _core_check, _preload  # noqa: F401  (before anything imports _core)
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
-from pyflux.activations import (
-    celu, elu, gelu, gelu_erf, gelu_tanh, hardsigmoid, hardswish, hardtanh, hardσ, identity, leakyrelu, lisht,
-    logcosh, logsigmoid, logσ, mish, relu, relu6, selu, sigmoid, softplus, softshrink, softsign, swish, tanh,
-    tanhshrink, σ,
-)
+from pyflux import activations
+from pyflux.activations import *  # noqa: F403  (every activation of the core's op table)
 from pyflux.callbacks import throttle
 from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
 from pyflux.fit import History, accuracy, evaluate, fit, predict
@@ -33,19 +30,16 @@ from pyflux.serialize import load, loadmodel, save, state
 from pyflux.train import train
 from pyflux.tree import trainables
 
-__all__ = [
+__all__ = activations.__all__ + [
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
-    "binary_focal_loss", "binarycrossentropy", "celu", "compact", "crossentropy", "datasets", "elu", "evaluate",
-    "exp", "f32", "f64", "fit", "flatten", "focal_loss", "freeze", "gelu", "gelu_erf", "gelu_tanh",
-    "get_num_threads", "glorot_normal", "glorot_uniform", "gradient", "hardsigmoid", "hardswish", "hardtanh",
-    "hardσ", "hinge_loss", "huber_loss", "identity", "kaiming_normal", "kaiming_uniform", "kldivergence",
-    "label_smoothing", "leakyrelu", "lisht", "load", "loadmodel", "log", "logcosh", "logitbinarycrossentropy",
-    "logitcrossentropy", "logsigmoid", "logsoftmax", "logσ", "losses", "mae", "mean", "mish", "mse", "msle",
-    "onecold", "onehot", "onehotbatch", "ones32", "orthogonal", "param", "params", "poisson_loss", "predict",
-    "rand32", "randn32", "relu", "relu6", "save", "seed", "selu", "set_num_threads", "setup", "sigmoid", "softmax",
-    "softplus", "softshrink", "softsign", "squared_hinge_loss", "state", "sum", "swish", "tanh", "tanhshrink",
-    "testmode", "thaw", "throttle", "train", "trainables", "trainmode", "truncated_normal", "update",
-    "withgradient", "zeros32", "σ",
+    "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",
+    "f64", "fit", "flatten", "focal_loss", "freeze", "get_num_threads", "glorot_normal", "glorot_uniform",
+    "gradient", "hinge_loss", "huber_loss", "kaiming_normal", "kaiming_uniform", "kldivergence", "label_smoothing",
+    "load", "loadmodel", "log", "logitbinarycrossentropy", "logitcrossentropy", "logsoftmax", "losses", "mae",
+    "mean", "mse", "msle", "onecold", "onehot", "onehotbatch", "ones32", "orthogonal", "param", "params",
+    "poisson_loss", "predict", "rand32", "randn32", "save", "seed", "set_num_threads", "setup", "softmax",
+    "squared_hinge_loss", "state", "sum", "testmode", "thaw", "throttle", "train", "trainables", "trainmode",
+    "truncated_normal", "update", "withgradient", "zeros32",
 ]
 __all__ += rules.__all__

@@ -9,6 +9,11 @@ import math
 
 import numpy as np
 
+from pyflux import _core
+
+# The codes _core.dense takes, from the core's op table.
+CODES = {entry["name"]: entry["code"] for entry in _core.op_table() if entry["family"] == "unary"}
+
 SELU_LAMBDA = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
 
@@ -59,33 +64,33 @@ def selu(x, p=None):
 
 def softshrink(x, lam):
     x = _f64(x)
-    return np.where(x >= lam, x - lam, np.where(x <= -lam, x + lam, 0.0))
+    return np.where(x >= lam, x - lam, np.where(x <= -lam, x + lam, np.where(np.isnan(x), x, 0.0)))
 
 
 REFERENCES = {
-    "identity": (0, lambda x, p=None: _f64(x), None),
-    "relu": (1, lambda x, p=None: np.where(_f64(x) < 0, 0.0, _f64(x)), None),
-    "sigmoid": (2, sigmoid, None),
-    "tanh": (3, lambda x, p=None: np.tanh(_f64(x)), None),
-    "hardsigmoid": (4, hardsigmoid, None),
-    "hardtanh": (5, lambda x, p=None: np.clip(_f64(x), -1, 1), None),
-    "leakyrelu": (6, lambda x, a: np.where(_f64(x) > 0, _f64(x), a * _f64(x)), 0.01),
-    "relu6": (7, lambda x, p=None: np.clip(_f64(x), 0, 6), None),
-    "elu": (8, elu, 1.0),
-    "gelu": (9, gelu_tanh, None),
-    "gelu_erf": (10, gelu_erf, None),
-    "swish": (11, lambda x, p=None: _f64(x) * sigmoid(x), None),
-    "hardswish": (12, lambda x, p=None: _f64(x) * hardsigmoid(x), None),
-    "selu": (13, selu, None),
-    "celu": (14, celu, 1.0),
-    "softplus": (15, softplus, None),
-    "softsign": (16, lambda x, p=None: _f64(x) / (1 + np.abs(_f64(x))), None),
-    "logsigmoid": (17, lambda x, p=None: -softplus(-_f64(x)), None),
-    "logcosh": (18, lambda x, p=None: _f64(x) + softplus(-2 * _f64(x)) - math.log(2), None),
-    "mish": (19, lambda x, p=None: _f64(x) * np.tanh(softplus(x)), None),
-    "tanhshrink": (20, lambda x, p=None: _f64(x) - np.tanh(_f64(x)), None),
-    "softshrink": (21, softshrink, 0.5),
-    "lisht": (22, lambda x, p=None: _f64(x) * np.tanh(_f64(x)), None),
+    "identity": (CODES["identity"], lambda x, p=None: _f64(x), None),
+    "relu": (CODES["relu"], lambda x, p=None: np.where(_f64(x) < 0, 0.0, _f64(x)), None),
+    "sigmoid": (CODES["sigmoid"], sigmoid, None),
+    "tanh": (CODES["tanh"], lambda x, p=None: np.tanh(_f64(x)), None),
+    "hardsigmoid": (CODES["hardsigmoid"], hardsigmoid, None),
+    "hardtanh": (CODES["hardtanh"], lambda x, p=None: np.clip(_f64(x), -1, 1), None),
+    "leakyrelu": (CODES["leakyrelu"], lambda x, a: np.where(_f64(x) > 0, _f64(x), a * _f64(x)), 0.01),
+    "relu6": (CODES["relu6"], lambda x, p=None: np.clip(_f64(x), 0, 6), None),
+    "elu": (CODES["elu"], elu, 1.0),
+    "gelu": (CODES["gelu"], gelu_tanh, None),
+    "gelu_erf": (CODES["gelu_erf"], gelu_erf, None),
+    "swish": (CODES["swish"], lambda x, p=None: _f64(x) * sigmoid(x), None),
+    "hardswish": (CODES["hardswish"], lambda x, p=None: _f64(x) * hardsigmoid(x), None),
+    "selu": (CODES["selu"], selu, None),
+    "celu": (CODES["celu"], celu, 1.0),
+    "softplus": (CODES["softplus"], softplus, None),
+    "softsign": (CODES["softsign"], lambda x, p=None: _f64(x) / (1 + np.abs(_f64(x))), None),
+    "logsigmoid": (CODES["logsigmoid"], lambda x, p=None: -softplus(-_f64(x)), None),
+    "logcosh": (CODES["logcosh"], lambda x, p=None: _f64(x) + softplus(-2 * _f64(x)) - math.log(2), None),
+    "mish": (CODES["mish"], lambda x, p=None: _f64(x) * np.tanh(softplus(x)), None),
+    "tanhshrink": (CODES["tanhshrink"], lambda x, p=None: _f64(x) - np.tanh(_f64(x)), None),
+    "softshrink": (CODES["softshrink"], softshrink, 0.5),
+    "lisht": (CODES["lisht"], lambda x, p=None: _f64(x) * np.tanh(_f64(x)), None),
 }
 
 PARAMETERISED = sorted(name for name, (_, _, default) in REFERENCES.items() if default is not None)

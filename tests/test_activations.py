@@ -1,5 +1,7 @@
 """Activation functions (pyflux/activations.py) on numpy arrays, Python numbers and traced values."""
 
+import math
+
 import numpy as np
 import pytest
 from gradcheck import check_gradient
@@ -128,3 +130,20 @@ def test_dense_and_chain_print_flux_names():
     assert repr(layer).startswith("Dense(2 => 3, gelu_tanh)")
     chain = flux.Chain(flux.Dense(2, 3, flux.hardsigmoid), flux.logsigmoid)
     assert flux.compact(chain) == "Chain(Dense(2 => 3, hardσ), logσ)"
+
+
+def test_softshrink_keeps_nan():
+    assert np.isnan(flux.softshrink(float("nan")))
+    np.testing.assert_array_equal(flux.softshrink(np.array([np.nan, 0.2, 1.0])), [np.nan, 0.0, 0.5])
+
+
+def test_gelu_erf_matches_nnlib_to_the_last_digit():
+    # NNlib: gelu_erf(x) = x/2 * (1 + erf(x/√2)), evaluated in that order.
+    for x in (1.0, -1.0, 0.3, -2.5):
+        assert flux.gelu_erf(x) == x / 2 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def test_activation_codes_come_from_the_op_table():
+    table = {e["name"]: e for e in flux._core.op_table() if e.get("kind") == "activation"}
+    assert {flux.relu.code, flux.σ.code} == {table["relu"]["code"], table["sigmoid"]["code"]}
+    assert set(table) <= set(dir(flux.activations))

@@ -12,7 +12,8 @@ from strategies import arrays, assert_forward_close, float_dtypes, shapes
 
 NAMES = list(REFERENCES)
 ACTIVATIONS = [pytest.param(getattr(C, name), reference(name), id=name) for name in NAMES]
-C_KEYWORDS = {"leakyrelu": "a", "elu": "alpha", "celu": "alpha", "softshrink": "lambda"}
+# The parameters' keywords (Flux's names: a, α, λ), from the core's op table.
+C_KEYWORDS = {e["name"]: e["param"] for e in C.op_table() if e.get("param")}
 PARAM_RANGES = {"leakyrelu": (0.0, 0.5), "elu": (0.0, 3.0), "celu": (0.1, 3.0), "softshrink": (0.0, 2.0)}
 
 

@@ -15,15 +15,11 @@ void Tape::accumulate(std::int64_t id, Tensor grad) {
 
 std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>& wrt) {
     if (swept_) throw std::runtime_error("gradient: this tape has already been swept");
-    for (const Tensor& leaf : watched_)
-        if (!owns(leaf))
-            throw std::runtime_error("gradient: a tensor this tape watched (shape " + leaf->shape.str() +
-                                     ") was watched again by a later tape; take one gradient at a time");
     swept_ = true;
     if (!owns(loss)) {
         nodes_.clear();
         grads_.clear();
-        watched_.clear();
+        release_leaves();
         return std::vector<Tensor>(wrt.size());
     }
     if (loss->size() != 1)
@@ -33,8 +29,8 @@ std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>
     // Values whose gradient is asked for keep it in their slot when their rule consumes it.
     std::vector<bool> wanted(grads_.size(), false);
     for (const Tensor& t : wrt)
-        if (owns(t)) wanted[static_cast<std::size_t>(t->value_id)] = true;
-    grads_[static_cast<std::size_t>(loss->value_id)] = full(loss->dtype, loss->shape, 1.0);
+        if (owns(t)) wanted[static_cast<std::size_t>(id_of(t))] = true;
+    grads_[static_cast<std::size_t>(id_of(loss))] = full(loss->dtype, loss->shape, 1.0);
     // Nodes were recorded in execution order, so popping them runs every rule after all the
     // rules of the values that consumed its output: an explicit stack, no recursion.
     while (!nodes_.empty()) {
@@ -47,7 +43,8 @@ std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>
     std::vector<Tensor> result;
     result.reserve(wrt.size());
     for (const Tensor& t : wrt) {
-        Tensor g = owns(t) ? grads_[static_cast<std::size_t>(t->value_id)] : Tensor{};
+        const std::int64_t id = id_of(t);
+        Tensor g = id >= 0 ? grads_[static_cast<std::size_t>(id)] : Tensor{};
         // Rules pass gradients through unchanged where they can (d(a+b) = (1, 1)), so two results
         // may be one tensor; each caller gets its own so that changing one cannot change another.
         for (const Tensor& earlier : result)
@@ -58,7 +55,7 @@ std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>
         result.push_back(std::move(g));
     }
     grads_.clear();
-    watched_.clear();
+    release_leaves();
     return result;
 }
 

@@ -8,21 +8,17 @@
 #include <vector>
 
 #include "autodiff/tensor.hpp"
-#include "kernels/activations.hpp"
+#include "kernels/elementwise_unary.hpp"
 
 namespace pyflux::autodiff {
 
-using kernels::Activation;
+using kernels::UnaryOp;
 
-// ops_elementwise.cpp: numpy broadcasting; both operands must have the same dtype.
-Tensor add(const Tensor& a, const Tensor& b);
-Tensor sub(const Tensor& a, const Tensor& b);
-Tensor mul(const Tensor& a, const Tensor& b);
-Tensor div(const Tensor& a, const Tensor& b);
-Tensor pow(const Tensor& a, const Tensor& b);
-Tensor neg(const Tensor& x);
-Tensor exp(const Tensor& x);
-Tensor log(const Tensor& x);
+// ops_elementwise.cpp: the PYFLUX_BINARY ops of ops.def (add, sub, mul, div, pow) with numpy
+// broadcasting; both operands must have the same dtype.
+#define PYFLUX_BINARY(name, doc) Tensor name(const Tensor& a, const Tensor& b);
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
 /// The same values in another dtype (how mixed float32/float64 operands meet).
 Tensor cast(const Tensor& x, DType dtype);
 
@@ -30,18 +26,20 @@ Tensor cast(const Tensor& x, DType dtype);
 /// numpy's a @ b for 1-D and 2-D operands.
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// act(W x + b) fused: W [out x in], b [out] or null, x [in] or [in x N]; param as activation's.
-Tensor dense(const Tensor& W, const Tensor& b, const Tensor& x, Activation act, double param);
+Tensor dense(const Tensor& W, const Tensor& b, const Tensor& x, UnaryOp act, double param);
 
-// ops_activations.cpp
-/// act(x) elementwise; param is leakyrelu's a, elu's and celu's α, softshrink's λ (ignored by the
-/// others; kernels::default_param gives Flux's defaults).
-Tensor activation(const Tensor& x, Activation act, double param);
-/// Throws std::invalid_argument naming op when param is outside what act's backward supports.
-void check_activation_param(const char* op, Activation act, double param);
+// ops_unary.cpp
+/// op(x) elementwise, for the PYFLUX_UNARY ops of ops.def; param is leakyrelu's a, elu's and celu's
+/// α, softshrink's λ (ignored by the others; kernels::default_param gives Flux's defaults).
+Tensor unary(const Tensor& x, UnaryOp op, double param);
+inline Tensor neg(const Tensor& x) { return unary(x, UnaryOp::neg, 0); }
+/// Throws std::invalid_argument naming op when param is outside what code's backward supports.
+void check_unary_param(const char* op, UnaryOp code, double param);
 
-// ops_softmax.cpp: normalised along `axis` (negative counts from the end).
-Tensor softmax(const Tensor& x, int axis);
-Tensor logsoftmax(const Tensor& x, int axis);
+// ops_softmax.cpp: normalised along the given axes (negative counts from the end), or over all
+// elements (nullopt).
+Tensor softmax(const Tensor& x, const std::optional<std::vector<int>>& axes);
+Tensor logsoftmax(const Tensor& x, const std::optional<std::vector<int>>& axes);
 
 // ops_reduce.cpp: over all elements (axis empty) or one axis (negative counts from the end).
 Tensor sum(const Tensor& x, std::optional<int> axis);

@@ -1,4 +1,4 @@
-// add, sub, mul, div, pow with numpy broadcasting; neg, exp, log; cast.
+// add, sub, mul, div, pow with numpy broadcasting; cast.
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
@@ -9,17 +9,15 @@ namespace pyflux::autodiff {
 namespace {
 
 using kernels::BinaryOp;
-using kernels::UnaryOp;
 
 const char* binary_name(BinaryOp op) {
     switch (op) {
-        case BinaryOp::add: return "add";
-        case BinaryOp::sub: return "sub";
-        case BinaryOp::mul: return "mul";
-        case BinaryOp::div: return "div";
-        case BinaryOp::pow: return "pow";
+#define PYFLUX_BINARY(name, doc) \
+    case BinaryOp::name: return #name;
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
     }
-    return "?";
+    throw std::logic_error("binary op without a table entry");
 }
 
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
@@ -120,38 +118,6 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<BinaryNode>(op, a, b, out); });
 }
 
-// Saves the input (log) or the output (exp); neg needs neither.
-class UnaryNode : public Node {
-public:
-    UnaryNode(UnaryOp op, Tensor x, Tensor out) : op_(op), x_(std::move(x)), out_(std::move(out)) {}
-
-    void backward(const Tensor& g, Tape& tape) override {
-        Tensor grad = empty(g->dtype, g->shape);
-        dispatch(g->dtype, [&](auto tag) {
-            using T = decltype(tag);
-            kernels::unary_backward<T>(op_, g->size(), g->ptr<T>(), x_ ? x_->ptr<T>() : nullptr,
-                                       out_ ? out_->ptr<T>() : nullptr, grad->ptr<T>());
-        });
-        tape.accumulate(input_ids[0], grad);
-    }
-
-private:
-    UnaryOp op_;
-    Tensor x_, out_;
-};
-
-Tensor unary(UnaryOp op, const Tensor& x_in) {
-    Tensor x = contiguous(x_in);
-    Tensor out = empty(x->dtype, x->shape);
-    dispatch(x->dtype, [&](auto tag) {
-        using T = decltype(tag);
-        kernels::unary_forward<T>(op, x->size(), x->ptr<T>(), out->ptr<T>());
-    });
-    return record_if_traced(out, {&x_in}, [&] {
-        return std::make_unique<UnaryNode>(op, op == UnaryOp::log ? x : Tensor{}, op == UnaryOp::exp ? out : Tensor{});
-    });
-}
-
 // The gradient comes back in the input's dtype.
 class CastNode : public Node {
 public:
@@ -164,14 +130,10 @@ private:
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::div, a, b); }
-Tensor pow(const Tensor& a, const Tensor& b) { return binary(BinaryOp::pow, a, b); }
-Tensor neg(const Tensor& x) { return unary(UnaryOp::neg, x); }
-Tensor exp(const Tensor& x) { return unary(UnaryOp::exp, x); }
-Tensor log(const Tensor& x) { return unary(UnaryOp::log, x); }
+#define PYFLUX_BINARY(name, doc) \
+    Tensor name(const Tensor& a, const Tensor& b) { return binary(BinaryOp::name, a, b); }
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
 
 Tensor cast(const Tensor& x, DType dtype) {
     if (x->dtype == dtype) return x;

@@ -89,7 +89,7 @@ private:
 class DenseNode : public Node {
 public:
     // saved is y, or the pre-activation z = W x + b where the activation's derivative needs it.
-    DenseNode(Activation act, double param, Tensor W, Tensor saved, GemmOperand x, Shape x_shape)
+    DenseNode(UnaryOp act, double param, Tensor W, Tensor saved, GemmOperand x, Shape x_shape)
         : act_(act), param_(param), W_(std::move(W)), saved_(std::move(saved)), x_(std::move(x)),
           x_shape_(x_shape) {}
 
@@ -101,7 +101,7 @@ public:
         Tensor dW = input_ids[0] >= 0 ? empty(dt, W_->shape) : Tensor{};
         Tensor db = input_ids[1] >= 0 ? empty(dt, make_shape({out})) : Tensor{};
         Tensor dx = input_ids[2] >= 0 ? empty(dt, x_shape_) : Tensor{};
-        Tensor scratch = act_ != Activation::identity ? empty(dt, g->shape) : Tensor{};
+        Tensor scratch = act_ != UnaryOp::identity ? empty(dt, g->shape) : Tensor{};
         dispatch(dt, [&](auto tag) {
             using T = decltype(tag);
             auto p = [](const Tensor& t) { return t ? t->ptr<T>() : nullptr; };
@@ -114,7 +114,7 @@ public:
     }
 
 private:
-    Activation act_;
+    UnaryOp act_;
     double param_;
     Tensor W_, saved_;
     GemmOperand x_;
@@ -150,7 +150,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<MatmulNode>(A, B, a->shape, b->shape); });
 }
 
-Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation act, double param) {
+Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, UnaryOp act, double param) {
     if (W_in->shape.ndim != 2) throw std::invalid_argument("dense: weight must be 2-D, got shape " + W_in->shape.str());
     const index_t out = W_in->shape[0], in = W_in->shape[1];
     if (x->shape.ndim < 1 || x->shape.ndim > 2 || x->shape[0] != in)
@@ -162,7 +162,7 @@ Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation ac
         if (b->shape.ndim != 1 || b->shape[0] != out)
             throw std::invalid_argument("dense: bias must have shape (" + std::to_string(out) + ",), got " + b->shape.str());
     }
-    check_activation_param("dense", act, param);
+    check_unary_param("dense", act, param);
     const Tensor W = contiguous(W_in);
     const Tensor bc = b ? contiguous(b) : Tensor{};
     const GemmOperand X = right_operand(x);
@@ -170,7 +170,7 @@ Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, Activation ac
     Shape shape = x->shape.ndim == 1 ? make_shape({out}) : make_shape({out, N});
     Tensor y = empty(W->dtype, shape);
     // The pre-activation gets a buffer of its own only when a recorded backward will read it.
-    const bool keep_z = kernels::needs_input(act) && (traced(W_in) || (b && traced(b)) || traced(x));
+    const bool keep_z = kernels::saves(act) == kernels::Saves::input && (traced(W_in) || (b && traced(b)) || traced(x));
     Tensor z = keep_z ? empty(W->dtype, shape) : Tensor{};
     dispatch(W->dtype, [&](auto tag) {
         using T = decltype(tag);

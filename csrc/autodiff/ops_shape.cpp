@@ -1,5 +1,6 @@
 // index, transpose, reshape: views where the layout allows, copies otherwise.
 #include <stdexcept>
+#include <string>
 
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
@@ -93,7 +94,15 @@ Tensor transpose(const Tensor& x) {
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-    if (shape.size() != x->size())
+    for (int d = 0; d < shape.ndim; ++d)
+        if (shape[d] < 0) throw std::invalid_argument("reshape: negative dimension in shape " + shape.str());
+    index_t size = 0;
+    try {
+        size = shape.size();
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("reshape: ") + e.what());
+    }
+    if (size != x->size())
         throw std::invalid_argument("reshape: cannot reshape an array of shape " + x->shape.str() + " (" +
                                     std::to_string(x->size()) + " elements) into shape " + shape.str());
     const Tensor c = contiguous(x);

@@ -31,16 +31,38 @@ void Tape::deactivate() {
 }
 
 std::int64_t Tape::new_value(const Tensor& t) {
-    t->tape_generation = generation_;
+    t->tape_generation.store(generation_, std::memory_order_relaxed);
     t->value_id = next_id_++;
     grads_.emplace_back();
     return t->value_id;
 }
 
+std::int64_t Tape::shared_leaf_id(const TensorImpl* t) const {
+    for (const auto& [leaf, id] : shared_leaves_)
+        if (leaf == t) return id;
+    return -1;
+}
+
 void Tape::watch(const Tensor& t) {
     if (owns(t)) return;
-    new_value(t);
+    std::uint64_t free = 0;
+    if (t->tape_generation.compare_exchange_strong(free, generation_, std::memory_order_acq_rel)) {
+        t->value_id = next_id_++;
+        grads_.emplace_back();
+    } else {
+        shared_leaves_.emplace_back(t.get(), next_id_++);
+        grads_.emplace_back();
+    }
     watched_.push_back(t);
+}
+
+void Tape::release_leaves() {
+    for (const Tensor& leaf : watched_) {
+        std::uint64_t mine = generation_;
+        leaf->tape_generation.compare_exchange_strong(mine, 0, std::memory_order_acq_rel);
+    }
+    watched_.clear();
+    shared_leaves_.clear();
 }
 
 void Tape::record(std::unique_ptr<Node> node, const Tensor& out) {

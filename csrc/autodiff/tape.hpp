@@ -1,4 +1,10 @@
 // The tape: the ops recorded while a gradient is taken, and the gradient slots of their values.
+//
+// Each traced value has an id on its tape. A value an op produced carries it (tape_generation,
+// value_id on the TensorImpl: the common case, no lookup). A watched leaf is claimed the same way
+// when no other live tape holds it; when one does (threads taking gradients of one shared model at
+// once), this tape keeps the leaf's id in a small table of its own, so every thread's tape sees
+// its own uses of the leaf. Claims are released when the tape is swept or destroyed.
 #pragma once
 
 #include <array>
@@ -28,7 +34,10 @@ public:
 class Tape {
 public:
     Tape();
-    ~Tape() { deactivate(); }
+    ~Tape() {
+        deactivate();
+        release_leaves();
+    }
     Tape(const Tape&) = delete;
     Tape& operator=(const Tape&) = delete;
 
@@ -42,8 +51,14 @@ public:
     void watch(const Tensor& t);
     /// The leaves watched so far, in order.
     const std::vector<Tensor>& watched() const { return watched_; }
-    /// Whether t is a value of this tape (a watched leaf or the result of a recorded op).
-    bool owns(const Tensor& t) const { return t && t->tape_generation == generation_ && t->value_id >= 0; }
+    /// t's value id on this tape (a watched leaf or the result of a recorded op), or -1.
+    std::int64_t id_of(const Tensor& t) const {
+        if (!t) return -1;
+        if (t->tape_generation.load(std::memory_order_relaxed) == generation_) return t->value_id;
+        return shared_leaves_.empty() ? -1 : shared_leaf_id(t.get());
+    }
+    /// Whether t is a value of this tape.
+    bool owns(const Tensor& t) const { return id_of(t) >= 0; }
 
     /// Records node as the producer of out, which becomes a value of this tape.
     void record(std::unique_ptr<Node> node, const Tensor& out);
@@ -61,12 +76,18 @@ public:
 
 private:
     std::int64_t new_value(const Tensor& t);
+    std::int64_t shared_leaf_id(const TensorImpl* t) const;
+    /// Frees the leaves this tape claimed, for the next tape that watches them.
+    void release_leaves();
 
     std::uint64_t generation_;
     std::int64_t next_id_ = 0;
     std::vector<std::unique_ptr<Node>> nodes_;
     std::vector<Tensor> grads_;
     std::vector<Tensor> watched_;
+    // Leaves claimed by another live tape (another thread's gradient of a shared model) when this
+    // one watched them: (leaf, value id), searched only when not empty.
+    std::vector<std::pair<const TensorImpl*, std::int64_t>> shared_leaves_;
     index_t work_ = 0;
     bool swept_ = false;
 };
@@ -101,9 +122,9 @@ const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Te
     bool any = false;
     int k = 0;
     for (const Tensor* in : inputs) {
-        if (in && *in && tape->owns(*in)) {
-            ids[k] = (*in)->value_id;
-            any = true;
+        if (in && *in) {
+            ids[k] = tape->id_of(*in);
+            any = any || ids[k] >= 0;
         }
         ++k;
     }

@@ -1,5 +1,6 @@
 #include "autodiff/tensor.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -19,6 +20,10 @@ std::string Shape::str() const {
     }
     if (ndim == 1) s += ",";
     return s + ")";
+}
+
+void Shape::throw_size_overflow() const {
+    throw std::invalid_argument("shape " + str() + " has more elements than an array can hold");
 }
 
 Shape make_shape(std::initializer_list<index_t> dims) {
@@ -75,7 +80,11 @@ Tensor empty(DType dtype, const Shape& shape) {
     t->dtype = dtype;
     t->shape = shape;
     t->strides = contiguous_strides(shape);
-    t->storage = allocate(static_cast<std::size_t>(shape.size()) * itemsize(dtype));
+    const index_t n = shape.size();
+    for (int d = 0; d < shape.ndim; ++d)
+        if (shape[d] < 0) throw std::invalid_argument("shape " + shape.str() + " has a negative dimension");
+    if (n > static_cast<index_t>(PTRDIFF_MAX / 8)) throw std::invalid_argument("shape " + shape.str() + " is too large to allocate");
+    t->storage = allocate(static_cast<std::size_t>(n) * itemsize(dtype));
     t->data = t->storage.get();
     return t;
 }

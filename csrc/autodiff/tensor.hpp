@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,9 +24,11 @@ struct Shape {
     int ndim = 0;
     std::array<index_t, kMaxDims> dims{};
 
+    /// The element count; throws std::invalid_argument when it does not fit in index_t.
     index_t size() const {
         index_t n = 1;
-        for (int d = 0; d < ndim; ++d) n *= dims[d];
+        for (int d = 0; d < ndim; ++d)
+            if (__builtin_mul_overflow(n, dims[d], &n)) throw_size_overflow();
         return n;
     }
     index_t operator[](int d) const { return dims[d]; }
@@ -38,6 +41,9 @@ struct Shape {
     bool operator!=(const Shape& o) const { return !(*this == o); }
     /// Python's spelling: "(2, 3)", "(5,)", "()".
     std::string str() const;
+
+private:
+    [[noreturn]] void throw_size_overflow() const;
 };
 
 Shape make_shape(std::initializer_list<index_t> dims);
@@ -52,8 +58,10 @@ public:
     std::shared_ptr<void> storage;     // keeps the memory alive; may be shared by views
     void* data = nullptr;              // first element
 
-    // Tape bookkeeping: the value is traced when tape_generation matches the active tape's.
-    std::uint64_t tape_generation = 0;
+    // Tape bookkeeping: the value is traced as value_id when tape_generation matches the active
+    // tape's. A leaf is claimed by one live tape at a time (0 when free); tapes on other threads
+    // that watch it at the same time track it in a table of their own (Tape::watch).
+    std::atomic<std::uint64_t> tape_generation{0};
     std::int64_t value_id = -1;
 
     // Borrowed back-reference to the object that represents this tensor in a host language, so

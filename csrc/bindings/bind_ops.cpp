@@ -1,6 +1,10 @@
 // The ops as module functions: each takes Tensors, numpy arrays or Python numbers. The ones a
 // training step calls are CPython METH_FASTCALL functions; the rest are bound with pybind11.
+#include <cstring>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bindings/dispatch.hpp"
 #include "bindings/python_api.hpp"
@@ -8,87 +12,116 @@
 namespace pyflux::bindings {
 namespace {
 
-using autodiff::Activation;
+using namespace pybind11::literals;
 
-// The activation ops by code: their names in _core, and the name of their parameter (null for
-// those without one).
-struct ActivationEntry {
+using autodiff::UnaryOp;
+
+// The op table (autodiff/ops.def) as the bindings read it.
+struct UnaryEntry {
     const char* name;
-    const char* param;
+    const char* kind;   // "math" or "activation"
+    const char* saves;  // "input", "output" or "nothing"
+    const char* param;  // the parameter's keyword, or null
+    double default_param;
+    const char* doc;
 };
-constexpr ActivationEntry kActivationEntries[kernels::kActivationCount] = {
-    {"identity", nullptr},  {"relu", nullptr},     {"sigmoid", nullptr},   {"tanh", nullptr},
-    {"hardsigmoid", nullptr}, {"hardtanh", nullptr}, {"leakyrelu", "a"},     {"relu6", nullptr},
-    {"elu", "alpha"},       {"gelu", nullptr},     {"gelu_erf", nullptr},  {"swish", nullptr},
-    {"hardswish", nullptr}, {"selu", nullptr},     {"celu", "alpha"},      {"softplus", nullptr},
-    {"softsign", nullptr},  {"logsigmoid", nullptr}, {"logcosh", nullptr}, {"mish", nullptr},
-    {"tanhshrink", nullptr}, {"softshrink", "lambda"}, {"lisht", nullptr},
+constexpr UnaryEntry kUnaryEntries[] = {
+#define PYFLUX_UNARY(name, Rule, kind, saves, param, default_, doc) {#name, #kind, #saves, param, default_, doc},
+#include "autodiff/ops.def"
+#undef PYFLUX_UNARY
 };
 
-constexpr const ActivationEntry& entry_of(Activation act) { return kActivationEntries[static_cast<int>(act)]; }
+struct BinaryEntry {
+    const char* name;
+    BinaryFn fn;
+    const char* doc;
+};
+// matmul shares the binary entry point; its docstring is the table's.
+constexpr BinaryEntry kBinaryEntries[] = {
+#define PYFLUX_BINARY(name, doc) {#name, autodiff::name, doc},
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
+#define PYFLUX_OP(name, doc) {#name, nullptr, doc},
+#include "autodiff/ops.def"
+#undef PYFLUX_OP
+};
+constexpr int kBinaryCount = 0
+#define PYFLUX_BINARY(name, doc) +1
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
+    ;
 
-template <Activation act>
-Tensor activation_op(const Tensor& x) {
-    return autodiff::activation(x, act, kernels::default_param(act));
+// The docstring of a PYFLUX_OP entry (the ops with bindings of their own); a name missing from the
+// table is a programming error, never a silent default.
+const char* doc_of(const char* name) {
+    for (const BinaryEntry& e : kBinaryEntries)
+        if (std::strcmp(e.name, name) == 0) return e.doc;
+    throw std::logic_error(std::string("op without a table entry: ") + name);
 }
 
-// The activations without a parameter: METH_O, as cheap a call as CPython has.
-template <Activation act>
-PyObject* activation_entry(PyObject*, PyObject* x) {
-    return guarded([&] { return call_unary(activation_op<act>, x, entry_of(act).name).release().ptr(); });
+constexpr const UnaryEntry& entry_of(UnaryOp op) { return kUnaryEntries[static_cast<int>(op)]; }
+
+template <UnaryOp op>
+Tensor unary_op(const Tensor& x) {
+    return autodiff::unary(x, op, entry_of(op).default_param);
 }
 
-// act(x, param=default) for leakyrelu, elu, celu and softshrink.
-template <Activation act>
-PyObject* param_activation_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    const char* name = entry_of(act).name;
-    static const char* const names[] = {"x", entry_of(act).param};
+// The ops without a parameter: METH_O, as cheap a call as CPython has.
+template <UnaryOp op>
+PyObject* unary_entry(PyObject*, PyObject* x) {
+    return guarded([&] { return call_unary(unary_op<op>, x, entry_of(op).name).release().ptr(); });
+}
+
+// op(x, param=default) for leakyrelu, elu, celu and softshrink.
+template <UnaryOp op>
+PyObject* param_unary_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    const char* name = entry_of(op).name;
+    static const char* const names[] = {"x", entry_of(op).param};
     PyObject* parsed[2] = {nullptr, nullptr};
     if (!parse_arguments(name, args, nargs, kwnames, names, 2, 1, parsed)) return nullptr;
     return guarded([&] {
-        double param = kernels::default_param(act);
+        double param = entry_of(op).default_param;
         if (parsed[1]) {
             param = PyFloat_AsDouble(parsed[1]);
             if (param == -1.0 && PyErr_Occurred()) throw py::error_already_set();
         }
-        autodiff::check_activation_param(name, act, param);
+        autodiff::check_unary_param(name, op, param);
         Tensor t = unary_operand(parsed[0], name);
         Tensor out;
         {
             MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
-            out = autodiff::activation(t, act, param);
+            out = autodiff::unary(t, op, param);
         }
         return wrap_result(out).release().ptr();
     });
 }
 
-const char* op_name(UnaryFn fn) {
-    if (fn == autodiff::neg) return "neg";
-    if (fn == autodiff::exp) return "exp";
-    return "log";
+#define PYFLUX_FASTCALL(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f))
+
+template <UnaryOp op>
+PyMethodDef unary_method() {
+    if constexpr (entry_of(op).param != nullptr)
+        return {entry_of(op).name, PYFLUX_FASTCALL(param_unary_entry<op>), METH_FASTCALL | METH_KEYWORDS, entry_of(op).doc};
+    else
+        return {entry_of(op).name, unary_entry<op>, METH_O, entry_of(op).doc};
 }
 
-const char* op_name(BinaryFn fn) {
-    if (fn == autodiff::add) return "add";
-    if (fn == autodiff::sub) return "sub";
-    if (fn == autodiff::mul) return "mul";
-    if (fn == autodiff::div) return "div";
-    if (fn == autodiff::pow) return "pow";
-    return "matmul";
-}
-
-template <UnaryFn fn>
-PyObject* unary_entry(PyObject*, PyObject* x) {
-    return guarded([&] { return call_unary(fn, x, op_name(fn)).release().ptr(); });
-}
-
-template <BinaryFn fn>
+template <int k>
 PyObject* binary_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    constexpr const BinaryEntry& e = kBinaryEntries[k];
     if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)", op_name(fn), nargs);
+        PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)", e.name, nargs);
         return nullptr;
     }
-    return guarded([&] { return call_binary(fn, args[0], args[1], op_name(fn)).release().ptr(); });
+    return guarded([&] { return call_binary(e.fn, args[0], args[1], e.name).release().ptr(); });
+}
+
+PyObject* matmul_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "matmul() takes 2 arguments (%zd given)", nargs);
+        return nullptr;
+    }
+    return guarded([&] { return call_binary(autodiff::matmul, args[0], args[1], "matmul").release().ptr(); });
 }
 
 template <Tensor (*fn)(const Tensor&, std::optional<int>)>
@@ -109,7 +142,20 @@ PyObject* reduce_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObj
     });
 }
 
-template <Tensor (*fn)(const Tensor&, int)>
+using NormaliseFn = Tensor (*)(const Tensor&, const std::optional<std::vector<int>>&);
+
+// softmax's dims: an int, a tuple or list of ints, or None (all elements).
+std::optional<std::vector<int>> dims_arg(py::handle dims) {
+    if (dims.is_none()) return std::nullopt;
+    if (py::isinstance<py::tuple>(dims) || py::isinstance<py::list>(dims)) {
+        std::vector<int> axes;
+        for (py::handle d : dims) axes.push_back(*axis_arg(d));
+        return axes;
+    }
+    return std::vector<int>{*axis_arg(dims)};
+}
+
+template <NormaliseFn fn>
 PyObject* softmax_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     const char* name = fn == autodiff::softmax ? "softmax" : "logsoftmax";
     static const char* const names[] = {"x", "dims"};
@@ -120,11 +166,11 @@ PyObject* softmax_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
             throw py::type_error(std::string(name) + "(x) called with a number, but it expects an array; use it as a "
                                  "layer of its own rather than as a Dense activation");
         Tensor t = unary_operand(parsed[0], name);
-        const std::optional<int> dims = parsed[1] ? axis_arg(parsed[1]) : std::nullopt;
+        const auto dims = parsed[1] ? dims_arg(parsed[1]) : std::optional<std::vector<int>>(std::vector<int>{0});
         Tensor out;
         {
             MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
-            out = fn(t, dims ? *dims : 0);
+            out = fn(t, dims);
         }
         return wrap_result(out).release().ptr();
     });
@@ -143,11 +189,10 @@ PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObje
     if (!parse_arguments("dense", args, nargs, kwnames, names, 5, 4, parsed)) return nullptr;
     return guarded([&] {
         const long code = PyLong_AsLong(parsed[3]);
-        if (code < 0 || code >= kernels::kActivationCount) {
-            if (PyErr_Occurred()) throw py::error_already_set();
+        if (code == -1 && PyErr_Occurred()) throw py::error_already_set();
+        UnaryOp act;
+        if (!kernels::unary_op_of(code, &act))
             throw py::value_error("dense: unknown activation code " + std::to_string(code));
-        }
-        const auto act = static_cast<Activation>(code);
         double param = kernels::default_param(act);
         if (parsed[4] && parsed[4] != Py_None) {
             param = PyFloat_AsDouble(parsed[4]);
@@ -166,87 +211,78 @@ PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObje
     });
 }
 
-#define PYFLUX_FASTCALL(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f))
+template <int... k>
+void add_binary_methods(std::vector<PyMethodDef>& fs, std::integer_sequence<int, k...>) {
+    (fs.push_back({kBinaryEntries[k].name, PYFLUX_FASTCALL(binary_entry<k>), METH_FASTCALL, kBinaryEntries[k].doc}), ...);
+}
 
-PyMethodDef fast_functions[] = {
-    {"add", PYFLUX_FASTCALL(binary_entry<autodiff::add>), METH_FASTCALL, "add(a, b): a + b with numpy broadcasting."},
-    {"sub", PYFLUX_FASTCALL(binary_entry<autodiff::sub>), METH_FASTCALL, "sub(a, b): a - b with numpy broadcasting."},
-    {"mul", PYFLUX_FASTCALL(binary_entry<autodiff::mul>), METH_FASTCALL, "mul(a, b): a * b with numpy broadcasting."},
-    {"div", PYFLUX_FASTCALL(binary_entry<autodiff::div>), METH_FASTCALL, "div(a, b): a / b with numpy broadcasting."},
-    {"pow", PYFLUX_FASTCALL(binary_entry<autodiff::pow>), METH_FASTCALL, "pow(a, b): a ** b with numpy broadcasting."},
-    {"matmul", PYFLUX_FASTCALL(binary_entry<autodiff::matmul>), METH_FASTCALL,
-     "matmul(a, b): a @ b for 1-D and 2-D operands."},
-    {"neg", unary_entry<autodiff::neg>, METH_O, "neg(x): -x."},
-    {"exp", unary_entry<autodiff::exp>, METH_O, "exp(x): e to the power x, elementwise."},
-    {"log", unary_entry<autodiff::log>, METH_O, "log(x): the natural logarithm, elementwise."},
-    {"identity", activation_entry<Activation::identity>, METH_O, "identity(x) = x."},
-    {"relu", activation_entry<Activation::relu>, METH_O, "relu(x) = x < 0 ? 0 : x, with relu'(0) = 0."},
-    {"sigmoid", activation_entry<Activation::sigmoid>, METH_O, "sigmoid(x) = 1 / (1 + exp(-x))."},
-    {"tanh", activation_entry<Activation::tanh>, METH_O, "tanh(x)."},
-    {"hardsigmoid", activation_entry<Activation::hardsigmoid>, METH_O, "hardsigmoid(x) = clamp((x + 3) / 6, 0, 1)."},
-    {"hardtanh", activation_entry<Activation::hardtanh>, METH_O, "hardtanh(x) = clamp(x, -1, 1)."},
-    {"relu6", activation_entry<Activation::relu6>, METH_O, "relu6(x) = clamp(x, 0, 6)."},
-    {"gelu", activation_entry<Activation::gelu>, METH_O,
-     "gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the tanh approximation."},
-    {"gelu_erf", activation_entry<Activation::gelu_erf>, METH_O, "gelu_erf(x) = 0.5 x (1 + erf(x / sqrt(2)))."},
-    {"swish", activation_entry<Activation::swish>, METH_O, "swish(x) = x sigmoid(x)."},
-    {"hardswish", activation_entry<Activation::hardswish>, METH_O, "hardswish(x) = x hardsigmoid(x)."},
-    {"selu", activation_entry<Activation::selu>, METH_O,
-     "selu(x) = lambda (x > 0 ? x : alpha (exp(x) - 1)), lambda = 1.0507009873554805, alpha = 1.6732632423543772."},
-    {"softplus", activation_entry<Activation::softplus>, METH_O, "softplus(x) = log(1 + exp(x)), computed stably."},
-    {"softsign", activation_entry<Activation::softsign>, METH_O, "softsign(x) = x / (1 + |x|)."},
-    {"logsigmoid", activation_entry<Activation::logsigmoid>, METH_O, "logsigmoid(x) = -softplus(-x)."},
-    {"logcosh", activation_entry<Activation::logcosh>, METH_O, "logcosh(x) = x + softplus(-2x) - log(2)."},
-    {"mish", activation_entry<Activation::mish>, METH_O, "mish(x) = x tanh(softplus(x))."},
-    {"tanhshrink", activation_entry<Activation::tanhshrink>, METH_O, "tanhshrink(x) = x - tanh(x)."},
-    {"lisht", activation_entry<Activation::lisht>, METH_O, "lisht(x) = x tanh(x)."},
-    {"leakyrelu", PYFLUX_FASTCALL(param_activation_entry<Activation::leakyrelu>), METH_FASTCALL | METH_KEYWORDS,
-     "leakyrelu(x, a=0.01) = x > 0 ? x : a x."},
-    {"elu", PYFLUX_FASTCALL(param_activation_entry<Activation::elu>), METH_FASTCALL | METH_KEYWORDS,
-     "elu(x, alpha=1) = x >= 0 ? x : alpha (exp(x) - 1)."},
-    {"celu", PYFLUX_FASTCALL(param_activation_entry<Activation::celu>), METH_FASTCALL | METH_KEYWORDS,
-     "celu(x, alpha=1) = x >= 0 ? x : alpha (exp(x / alpha) - 1)."},
-    {"softshrink", PYFLUX_FASTCALL(param_activation_entry<Activation::softshrink>), METH_FASTCALL | METH_KEYWORDS,
-     "softshrink(x, lambda=0.5) = x >= lambda ? x - lambda : (x <= -lambda ? x + lambda : 0)."},
-    {"sum", PYFLUX_FASTCALL(reduce_entry<autodiff::sum>), METH_FASTCALL | METH_KEYWORDS,
-     "sum(x, axis=None): the sum of all elements, or along one axis (which is removed)."},
-    {"mean", PYFLUX_FASTCALL(reduce_entry<autodiff::mean>), METH_FASTCALL | METH_KEYWORDS,
-     "mean(x, axis=None): the mean of all elements, or along one axis (which is removed)."},
-    {"softmax", PYFLUX_FASTCALL(softmax_entry<autodiff::softmax>), METH_FASTCALL | METH_KEYWORDS,
-     "softmax(x, dims=0) = exp(x) / sum(exp(x)) along dims (default: the feature axis, Flux's dims=1)."},
-    {"logsoftmax", PYFLUX_FASTCALL(softmax_entry<autodiff::logsoftmax>), METH_FASTCALL | METH_KEYWORDS,
-     "logsoftmax(x, dims=0) = x - log(sum(exp(x))) along dims, computed stably."},
-    {"dense", PYFLUX_FASTCALL(dense_entry), METH_FASTCALL | METH_KEYWORDS,
-     "dense(W, b, x, activation, param=None): act(W @ x + b) fused; W (out, in), b (out,) or None, x (in,) or\n"
-     "(in, N). activation is a code of pyflux.activations (0 identity, 1 relu, 2 sigmoid, 3 tanh, ...); param is\n"
-     "the parameter of leakyrelu, elu, celu and softshrink (None: Flux's default)."},
-    {nullptr, nullptr, 0, nullptr},
-};
+// The table as Python reads it: one dict per op, in table order (a unary op's code is its position
+// among the unary ops).
+py::list op_table() {
+    py::list table;
+    int code = 0;
+    for (const UnaryEntry& e : kUnaryEntries) {
+        py::dict d("name"_a = e.name, "family"_a = "unary", "kind"_a = e.kind, "code"_a = code++, "saves"_a = e.saves,
+                   "doc"_a = e.doc);
+        d["param"] = e.param ? py::object(py::str(e.param)) : py::none();
+        d["default"] = e.param ? py::object(py::float_(e.default_param)) : py::none();
+        table.append(d);
+    }
+    int k = 0;
+    for (const BinaryEntry& e : kBinaryEntries)
+        table.append(py::dict("name"_a = e.name, "family"_a = k++ < kBinaryCount ? "binary" : "other", "doc"_a = e.doc));
+    return table;
+}
+
+// Every entry point of the table; the unary and binary ones generated, the others by hand.
+std::vector<PyMethodDef> fast_functions() {
+    std::vector<PyMethodDef> fs = {
+#define PYFLUX_UNARY(name, Rule, kind, saves, param, default_, doc) unary_method<UnaryOp::name>(),
+#include "autodiff/ops.def"
+#undef PYFLUX_UNARY
+    };
+    add_binary_methods(fs, std::make_integer_sequence<int, kBinaryCount>{});
+    const int kw = METH_FASTCALL | METH_KEYWORDS;
+    fs.push_back({"matmul", PYFLUX_FASTCALL(matmul_entry), METH_FASTCALL, doc_of("matmul")});
+    fs.push_back({"sum", PYFLUX_FASTCALL(reduce_entry<autodiff::sum>), kw, doc_of("sum")});
+    fs.push_back({"mean", PYFLUX_FASTCALL(reduce_entry<autodiff::mean>), kw, doc_of("mean")});
+    fs.push_back({"softmax", PYFLUX_FASTCALL(softmax_entry<autodiff::softmax>), kw, doc_of("softmax")});
+    fs.push_back({"logsoftmax", PYFLUX_FASTCALL(softmax_entry<autodiff::logsoftmax>), kw, doc_of("logsoftmax")});
+    fs.push_back({"dense", PYFLUX_FASTCALL(dense_entry), kw, doc_of("dense")});
+    fs.push_back({nullptr, nullptr, 0, nullptr});
+    return fs;
+}
 
 #undef PYFLUX_FASTCALL
 
 }  // namespace
 
 void bind_ops(py::module_& m) {
-    if (PyModule_AddFunctions(m.ptr(), fast_functions) < 0) throw py::error_already_set();
+    // CPython keeps pointers into the method table for the module's lifetime.
+    static std::vector<PyMethodDef> functions = fast_functions();
+    if (PyModule_AddFunctions(m.ptr(), functions.data()) < 0) throw py::error_already_set();
     m.def("cast", [](py::handle x, py::object dtype) {
         const py::dtype dt = py::dtype::from_args(dtype);
         if (!dt.equal(py::dtype::of<float>()) && !dt.equal(py::dtype::of<double>()))
             throw py::type_error("cast: dtype must be float32 or float64, got " + std::string(py::str(dt)));
         const DType target = dt.equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
         return wrap_result(autodiff::cast(unary_operand(x, "cast"), target));
-    }, "cast(x, dtype): x converted to float32 or float64; the gradient comes back in x's dtype.");
+    }, doc_of("cast"));
     m.def("index", [](py::handle x, py::handle key) {
         Tensor t = unary_operand(x, "index");
         return wrap_result(autodiff::index(t, index_spec(key, t->shape)));
-    }, "index(x, key): x[key] for integer, slice and Ellipsis keys.");
+    }, doc_of("index"));
     m.def("transpose", [](py::handle x) { return wrap_result(autodiff::transpose(unary_operand(x, "transpose"))); },
-          "transpose(x): x with its axes reversed (numpy's x.T).");
+          doc_of("transpose"));
     m.def("reshape", [](py::handle x, py::handle shape) {
         Tensor t = unary_operand(x, "reshape");
         return wrap_result(autodiff::reshape(t, shape_arg(shape, t->size(), "reshape")));
-    }, "reshape(x, shape): x with a new shape of the same size (one dimension may be -1).");
+    }, doc_of("reshape"));
     m.def("op_names", &autodiff::op_names, "The names of every differentiable op.");
+    m.def("op_table", &op_table,
+          "The op table: a dict per op with its name, family (unary, binary or other) and docstring; the unary ops\n"
+          "also with kind (math or activation), code (for dense), saves (what the backward reads: input, output\n"
+          "or nothing), param (the parameter's keyword, or None) and default.");
 }
 
 }  // namespace pyflux::bindings

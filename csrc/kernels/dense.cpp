@@ -5,7 +5,7 @@
 namespace pyflux::kernels {
 
 template <class T>
-void dense_forward(Activation act, double param, index_t out, index_t in, index_t N, const T* W,
+void dense_forward(UnaryOp act, double param, index_t out, index_t in, index_t N, const T* W,
                    DenseInput<T> x, const T* b, T* z, T* y) {
     T* pre = z ? z : y;
     // [out x in] . [in x N] -> [out x N]
@@ -14,11 +14,11 @@ void dense_forward(Activation act, double param, index_t out, index_t in, index_
 }
 
 template <class T>
-void dense_backward(Activation act, double param, index_t out, index_t in, index_t N, const T* dy,
+void dense_backward(UnaryOp act, double param, index_t out, index_t in, index_t N, const T* dy,
                     const T* saved, const T* W, DenseInput<T> x, T* dz_scratch, T* dW, T* db, T* dx) {
     const T* dz = dy;
-    if (act != Activation::identity) {
-        activation_backward(act, param, out * N, dy, saved, dz_scratch);
+    if (act != UnaryOp::identity) {
+        unary_backward(act, param, out * N, dy, saved, dz_scratch);
         dz = dz_scratch;
     }
     if (db) {
@@ -37,13 +37,13 @@ void dense_backward(Activation act, double param, index_t out, index_t in, index
     if (dx) gemm<T>(true, false, in, N, out, T(1), W, in, dz, N, T(0), dx, N);
 }
 
-template void dense_forward<float>(Activation, double, index_t, index_t, index_t, const float*, DenseInput<float>,
+template void dense_forward<float>(UnaryOp, double, index_t, index_t, index_t, const float*, DenseInput<float>,
                                    const float*, float*, float*);
-template void dense_forward<double>(Activation, double, index_t, index_t, index_t, const double*, DenseInput<double>,
+template void dense_forward<double>(UnaryOp, double, index_t, index_t, index_t, const double*, DenseInput<double>,
                                     const double*, double*, double*);
-template void dense_backward<float>(Activation, double, index_t, index_t, index_t, const float*, const float*,
+template void dense_backward<float>(UnaryOp, double, index_t, index_t, index_t, const float*, const float*,
                                     const float*, DenseInput<float>, float*, float*, float*, float*);
-template void dense_backward<double>(Activation, double, index_t, index_t, index_t, const double*, const double*,
+template void dense_backward<double>(UnaryOp, double, index_t, index_t, index_t, const double*, const double*,
                                      const double*, DenseInput<double>, double*, double*, double*, double*);
 
 }  // namespace pyflux::kernels

@@ -112,29 +112,6 @@ void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const
 }
 
 template <class T>
-void unary_forward(UnaryOp op, index_t n, const T* x, T* out) {
-    parallel_for(n, kGrain, [&](index_t begin, index_t end) {
-        switch (op) {
-            case UnaryOp::neg: for (index_t i = begin; i < end; ++i) out[i] = -x[i]; break;
-            case UnaryOp::exp: for (index_t i = begin; i < end; ++i) out[i] = std::exp(x[i]); break;
-            case UnaryOp::log: for (index_t i = begin; i < end; ++i) out[i] = std::log(x[i]); break;
-        }
-    });
-}
-
-// d(-x) = -1, d(exp x) = out, d(log x) = 1/x.
-template <class T>
-void unary_backward(UnaryOp op, index_t n, const T* g, const T* x, const T* out, T* grad) {
-    parallel_for(n, kGrain, [&](index_t begin, index_t end) {
-        switch (op) {
-            case UnaryOp::neg: for (index_t i = begin; i < end; ++i) grad[i] = -g[i]; break;
-            case UnaryOp::exp: for (index_t i = begin; i < end; ++i) grad[i] = g[i] * out[i]; break;
-            case UnaryOp::log: for (index_t i = begin; i < end; ++i) grad[i] = g[i] / x[i]; break;
-        }
-    });
-}
-
-template <class T>
 void sum_to(int ndim, const index_t* shape, const T* g, const index_t* target_strides,
             index_t target_size, T* target) {
     fill(target_size, T(0), target);
@@ -192,8 +169,6 @@ void fill(index_t n, T value, T* dst) {
                                     const T*, const index_t*, T*);                                 \
     template void binary_backward<T>(BinaryOp, int, int, const index_t*, const T*, const T*,       \
                                      const index_t*, const T*, const index_t*, const T*, T*);      \
-    template void unary_forward<T>(UnaryOp, index_t, const T*, T*);                                \
-    template void unary_backward<T>(UnaryOp, index_t, const T*, const T*, const T*, T*);           \
     template void sum_to<T>(int, const index_t*, const T*, const index_t*, index_t, T*);          \
     template void strided_copy<T>(int, const index_t*, const T*, const index_t*, T*, const index_t*); \
     template void fill<T>(index_t, T, T*);

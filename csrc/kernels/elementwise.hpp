@@ -7,7 +7,6 @@
 namespace pyflux::kernels {
 
 enum class BinaryOp { add, sub, mul, div, pow };
-enum class UnaryOp { neg, exp, log };
 
 /// out[i] = a[i] op b[i] over `shape`; a and b are strided (stride 0 where broadcast), out is
 /// contiguous.
@@ -22,14 +21,6 @@ template <class T>
 void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
                      const index_t* a_strides, const T* b, const index_t* b_strides, const T* out,
                      T* grad);
-
-/// out = op(x), contiguous, n elements.
-template <class T>
-void unary_forward(UnaryOp op, index_t n, const T* x, T* out);
-
-/// grad = g * op'(x), using the saved output where the derivative allows (exp).
-template <class T>
-void unary_backward(UnaryOp op, index_t n, const T* g, const T* x, const T* out, T* grad);
 
 /// target = sum of the contiguous array g (with `shape`) over the dimensions where target_strides
 /// is 0; target has target_size contiguous elements and is overwritten.

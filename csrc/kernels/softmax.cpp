@@ -29,6 +29,14 @@ T line_max(const T* x, index_t n, index_t s) {
 
 }  // namespace
 
+// x - m, with NNlib's rule for a line whose maximum m is +Inf: its +Inf entries become 0 and the
+// others -Inf (x - m would be NaN), so that they share all the weight.
+template <class T>
+T shifted(T x, T m) {
+    if (m == std::numeric_limits<T>::infinity()) return x == m ? T(0) : -m;
+    return x - m;
+}
+
 template <class T>
 void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) {
     for_each_line(outer, n, inner, [&](index_t base, index_t s) {
@@ -36,7 +44,7 @@ void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) 
         T* yl = y + base;
         const T m = line_max(xl, n, s);
         T total = 0;
-        for (index_t k = 0; k < n; ++k) total += (yl[k * s] = std::exp(xl[k * s] - m));
+        for (index_t k = 0; k < n; ++k) total += (yl[k * s] = std::exp(shifted(xl[k * s], m)));
         const T inv = T(1) / total;
         for (index_t k = 0; k < n; ++k) yl[k * s] *= inv;
     });
@@ -51,6 +59,7 @@ void softmax_backward(index_t outer, index_t n, index_t inner, const T* g, const
     });
 }
 
+// (x - m) - log Σ exp(x - m): subtracting m first keeps the digits of x - m at large logits.
 template <class T>
 void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) {
     for_each_line(outer, n, inner, [&](index_t base, index_t s) {
@@ -58,9 +67,9 @@ void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* 
         T* yl = y + base;
         const T m = line_max(xl, n, s);
         T total = 0;
-        for (index_t k = 0; k < n; ++k) total += std::exp(xl[k * s] - m);
-        const T shift = m + std::log(total);
-        for (index_t k = 0; k < n; ++k) yl[k * s] = xl[k * s] - shift;
+        for (index_t k = 0; k < n; ++k) total += std::exp(yl[k * s] = shifted(xl[k * s], m));
+        const T log_total = std::log(total);
+        for (index_t k = 0; k < n; ++k) yl[k * s] -= log_total;
     });
 }
 

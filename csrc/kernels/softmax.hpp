@@ -6,7 +6,8 @@
 namespace pyflux::kernels {
 
 /// x and y contiguous, viewed as [outer x n x inner]; the axis of length n is normalised.
-/// y = exp(x - max) / sum(exp(x - max)); y may not alias x.
+/// y = exp(x - max) / sum(exp(x - max)); y may not alias x. Where a line's max is +Inf, its +Inf
+/// entries share the weight equally and the others get 0 (NNlib's rule).
 template <class T>
 void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y);
 
@@ -14,7 +15,7 @@ void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y);
 template <class T>
 void softmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx);
 
-/// y = x - max - log(sum(exp(x - max))).
+/// y = (x - max) - log(sum(exp(x - max))); with a +Inf max, 0 at the +Inf entries and -Inf elsewhere.
 template <class T>
 void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y);
 

@@ -1,0 +1,56 @@
+// The elementwise unary ops of the table (math functions and activations): one node type that
+// saves the input, the output or nothing, as the table says.
+#include <stdexcept>
+#include <string>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/tape.hpp"
+
+namespace pyflux::autodiff {
+namespace {
+
+class UnaryNode : public Node {
+public:
+    UnaryNode(UnaryOp op, double param, Tensor saved) : op_(op), param_(param), saved_(std::move(saved)) {}
+
+    // grad = g * f'(x), from the saved x or y.
+    void backward(const Tensor& g_in, Tape& tape) override {
+        const Tensor g = contiguous(g_in);
+        Tensor grad = empty(g->dtype, g->shape);
+        dispatch(g->dtype, [&](auto tag) {
+            using T = decltype(tag);
+            kernels::unary_backward<T>(op_, param_, g->size(), g->ptr<T>(), saved_ ? saved_->ptr<T>() : nullptr,
+                                       grad->ptr<T>());
+        });
+        tape.accumulate(input_ids[0], grad);
+    }
+
+private:
+    UnaryOp op_;
+    double param_;
+    Tensor saved_;
+};
+
+}  // namespace
+
+void check_unary_param(const char* op, UnaryOp code, double param) {
+    if (const char* what = kernels::invalid_param(code, param))
+        throw std::invalid_argument(std::string(op) + ": " + what + ", got " + std::to_string(param));
+}
+
+Tensor unary(const Tensor& x_in, UnaryOp op, double param) {
+    const Tensor x = contiguous(x_in);
+    Tensor y = empty(x->dtype, x->shape);
+    dispatch(x->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::unary_forward<T>(op, param, x->size(), x->ptr<T>(), y->ptr<T>());
+    });
+    return record_if_traced(y, {&x_in}, [&] {
+        const kernels::Saves saves = kernels::saves(op);
+        return std::make_unique<UnaryNode>(op, param, saves == kernels::Saves::input    ? x
+                                                      : saves == kernels::Saves::output ? y
+                                                                                        : Tensor{});
+    });
+}
+
+}  // namespace pyflux::autodiff

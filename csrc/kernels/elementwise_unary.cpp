@@ -1,0 +1,109 @@
+#include "kernels/elementwise_unary.hpp"
+
+#include "kernels/activations.hpp"
+#include "kernels/elementwise_rules.hpp"
+
+namespace pyflux::kernels {
+namespace {
+
+struct Entry {
+    Saves saves;
+    double default_param;
+};
+
+constexpr Entry kEntries[] = {
+#define PYFLUX_UNARY(name, Rule, kind, saves_, param, default_, doc) {Saves::saves_, default_},
+#include "autodiff/ops.def"
+#undef PYFLUX_UNARY
+};
+static_assert(sizeof(kEntries) / sizeof(kEntries[0]) == kUnaryOpCount);
+
+// Calls f(Rule{}) for op's rule: one switch per call, so the loops inline the scalar rule.
+template <class F>
+decltype(auto) visit(UnaryOp op, F&& f) {
+    switch (op) {
+#define PYFLUX_UNARY(name, Rule, kind, saves_, param, default_, doc) \
+    case UnaryOp::name: return f(rules::Rule{});
+#include "autodiff/ops.def"
+#undef PYFLUX_UNARY
+    }
+    return f(rules::Identity{});
+}
+
+}  // namespace
+
+bool unary_op_of(long code, UnaryOp* op) {
+    if (code < 0 || code >= kUnaryOpCount) return false;
+    *op = static_cast<UnaryOp>(code);
+    return true;
+}
+
+Saves saves(UnaryOp op) { return kEntries[static_cast<int>(op)].saves; }
+
+double default_param(UnaryOp op) { return kEntries[static_cast<int>(op)].default_param; }
+
+const char* invalid_param(UnaryOp op, double param) {
+    if (param != param) return "the parameter must not be NaN";
+    return visit(op, [&](auto rule) { return decltype(rule)::invalid_param(param); });
+}
+
+template <class T>
+void unary_forward(UnaryOp op, double param, index_t n, const T* x, T* y) {
+    if (op == UnaryOp::identity && x == y) return;
+    const T p = static_cast<T>(param);
+    visit(op, [&](auto rule) {
+        using Rule = decltype(rule);
+        parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+            for (index_t i = begin; i < end; ++i) y[i] = Rule::forward(x[i], p);
+        });
+    });
+}
+
+template <class T>
+void unary_backward(UnaryOp op, double param, index_t n, const T* g, const T* saved, T* grad) {
+    if (op == UnaryOp::identity && g == grad) return;
+    const T p = static_cast<T>(param);
+    if (!saved) saved = g;  // rules that save nothing ignore it
+    visit(op, [&](auto rule) {
+        using Rule = decltype(rule);
+        parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+            for (index_t i = begin; i < end; ++i) grad[i] = Rule::backward(g[i], saved[i], p);
+        });
+    });
+}
+
+template <class T>
+void bias_activation_forward(UnaryOp op, double param, index_t rows, index_t cols, const T* b, T* z, T* y) {
+    if (op == UnaryOp::identity && !b && z == y) return;
+    const T p = static_cast<T>(param);
+    const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(cols, 1));
+    visit(op, [&](auto rule) {
+        using Rule = decltype(rule);
+        parallel_for(rows, grain, [&](index_t begin, index_t end) {
+            for (index_t r = begin; r < end; ++r) {
+                const T bias = b ? b[r] : T(0);
+                T* zr = z + r * cols;
+                T* yr = y + r * cols;
+                if (zr == yr) {
+                    for (index_t j = 0; j < cols; ++j) yr[j] = Rule::forward(zr[j] + bias, p);
+                } else {
+                    for (index_t j = 0; j < cols; ++j) {
+                        const T v = zr[j] + bias;
+                        zr[j] = v;
+                        yr[j] = Rule::forward(v, p);
+                    }
+                }
+            }
+        });
+    });
+}
+
+#define PYFLUX_INSTANTIATE(T)                                                                               \
+    template void unary_forward<T>(UnaryOp, double, index_t, const T*, T*);                                \
+    template void unary_backward<T>(UnaryOp, double, index_t, const T*, const T*, T*);                     \
+    template void bias_activation_forward<T>(UnaryOp, double, index_t, index_t, const T*, T*, T*);
+PYFLUX_INSTANTIATE(float)
+PYFLUX_INSTANTIATE(double)
+#undef PYFLUX_INSTANTIATE
+
+}  // namespace pyflux::kernels
