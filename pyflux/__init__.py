@@ -3,6 +3,7 @@
 from pyflux import _core_check, _preload  # noqa: F401  (before anything imports _core)
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
+from pyflux._core import abs, cos, exp2, expm1, log1p, log2, sign, sin, sqrt, square, tan
 from pyflux import activations
 from pyflux.activations import *  # noqa: F403  (every activation of the core's op table)
 from pyflux.callbacks import throttle
@@ -31,6 +32,7 @@ from pyflux.train import train
 from pyflux.tree import trainables
 
 __all__ = activations.__all__ + [
+    "abs", "cos", "exp2", "expm1", "log1p", "log2", "sign", "sin", "sqrt", "square", "tan",
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
     "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",

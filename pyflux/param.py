@@ -34,17 +34,15 @@ _RESIZING = frozenset({"resize"})
 _CORE_UFUNCS = {
     "add": (_core.add, 2), "subtract": (_core.sub, 2), "multiply": (_core.mul, 2), "true_divide": (_core.div, 2),
     "divide": (_core.div, 2), "power": (_core.pow, 2), "matmul": (_core.matmul, 2), "negative": (_core.neg, 1),
-    "exp": (_core.exp, 1), "log": (_core.log, 1), "tanh": (_core.tanh, 1),
+    "exp": (_core.exp, 1), "log": (_core.log, 1), "tanh": (_core.tanh, 1), "absolute": (_core.abs, 1),
+    "sqrt": (_core.sqrt, 1), "square": (_core.square, 1), "sin": (_core.sin, 1), "cos": (_core.cos, 1),
+    "tan": (_core.tan, 1), "exp2": (_core.exp2, 1), "log2": (_core.log2, 1), "log1p": (_core.log1p, 1),
+    "expm1": (_core.expm1, 1), "sign": (_core.sign, 1),
 }
 
 # What to use instead of numpy functions that have no traced version.
 _FLUX_HINTS = {
     "maximum": "use flux.relu (max(x, 0)) or a pyflux expression",
-    "absolute": "use flux.relu(x) + flux.relu(-x)",
-    "sqrt": "use x ** 0.5",
-    "square": "use x * x",
-    "log1p": "use flux.log(1 + x)",
-    "expm1": "use flux.exp(x) - 1",
     "reciprocal": "use 1 / x",
 }
 
