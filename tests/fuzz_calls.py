@@ -101,6 +101,8 @@ def call(kind, name, args):
     if kind == "reduce":
         return getattr(flux, name)(*values)
     if kind == "binary":
+        if not any(isinstance(v, (np.ndarray, flux.Tensor)) for v in values):
+            return None  # plain Python numbers: `2**62 ** 2**62` would only test the interpreter's patience
         return BINARY[name](*values)
     if kind == "loss":
         return getattr(flux, name)(*values)
