@@ -158,13 +158,13 @@ def _stop_on(value, i):
 
 class CapturedTrain:
     """One pass of train with capture: ``run()`` returns the per-step losses, or None when the data
-    or the loss cannot be captured (a notice says why; the caller then trains on the general path,
-    from ``self.done`` items on)."""
+    cannot be fed from C++ (a notice says why; the caller then trains on the general path over
+    ``self.data``). A loss that cannot be captured trains on the general path here."""
 
     def __init__(self, loss, ps, states, data, make_args, step, bar, callbacks):
         self.loss, self.ps, self.states, self.data = loss, ps, states, data
         self.make_args, self.general_step, self.bar, self.callbacks = make_args, step, bar, callbacks
-        self.done = 0
+        self._observations = 1
 
     def run(self):
         if isinstance(self.data, zip):
@@ -193,6 +193,7 @@ class CapturedTrain:
         """Step 0, traced and recorded; the program, or None (after the step is taken on the general
         path) when the loss cannot be captured."""
         data = feed.item(0)
+        self._observations = observations(tuple(data))
         program = _core.Program(self.ps, data)
         tape = _core.Tape([*self.ps, *data])
         _capturing.active = True
@@ -204,7 +205,6 @@ class CapturedTrain:
             program.finish(value)
         except (CaptureUnsupported, TypeError, ValueError) as e:
             _notice(e)
-            self.done = 0
             return None
         finally:
             _capturing.active = False
@@ -213,7 +213,7 @@ class CapturedTrain:
             _stop_on(loss_value, 0)
         _core.optimisers_update(self.ps, grads, self.states)
         losses[0] = loss_value
-        self._after_steps(losses, 0, 1, feed)
+        self._after_steps(losses, 0, 1)
         return program
 
     def _replay(self, program, feed, losses):
@@ -223,17 +223,17 @@ class CapturedTrain:
         while s < feed.steps:
             stop = s + 1 if every_step else feed.steps
             nxt, finite = program.run(feed, s, stop, self.states, losses, _CHUNK_SECONDS)
-            self._after_steps(losses, s, nxt, feed)
+            self._after_steps(losses, s, nxt)
             if not finite:
                 _stop_on(losses[nxt], nxt)
             s = nxt
 
-    def _after_steps(self, losses, start, stop, feed):
+    def _after_steps(self, losses, start, stop):
         if stop <= start:
             return
         if self.bar is not None:
             if isinstance(self.bar, Progress):
-                self.bar.steps_done(losses[start:stop], observations(tuple(feed.item(0))))
+                self.bar.steps_done(losses[start:stop], self._observations)
             else:
                 for s in range(start, stop):
                     self.bar.step(float(losses[s]), None)

@@ -285,3 +285,25 @@ def test_fit_with_capture_trains_as_fit_without():
         histories.append(flux.fit(model, X, Y, loss=flux.logitcrossentropy, opt=flux.Adam(0.01), epochs=2,
                                   batchsize=32, progress=False, capture=capture))
     np.testing.assert_allclose(histories[1].history["loss"], histories[0].history["loss"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("style", ["implicit", "explicit"])
+def test_higham_network_replays_one_sample_per_step(style):
+    rng = np.random.default_rng(4)
+    x = rng.random((10, 2))
+    y = flux.onehotbatch(rng.integers(0, 2, 10), range(2)).T.astype(np.float64)
+    data = list(zip(np.tile(x, (20, 1)), np.tile(y, (20, 1))))
+
+    def make():
+        flux.seed(2)
+        return flux.f64(flux.Chain(flux.Dense(2, 2, flux.sigmoid), flux.Dense(2, 3, flux.sigmoid),
+                                   flux.Dense(3, 2, flux.sigmoid)))
+
+    def run(model, capture):
+        if style == "implicit":
+            return flux.train(lambda x, y: 0.5 * flux.sum((y - model(x)) ** 2), flux.params(model), data,
+                              flux.Descent(0.05), capture=capture)
+        return flux.train(lambda m, x, y: 0.5 * flux.sum((y - m(x)) ** 2), model, data,
+                          flux.setup(flux.Descent(0.05), model), capture=capture)
+
+    _assert_same(*_both(make, run), rtol=1e-12, atol=1e-14)

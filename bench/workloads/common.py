@@ -9,8 +9,8 @@ A workload module provides
   to the peer's own types (untimed) and returns a runner doing ``steps`` units of work per call;
 - ``targets(case) -> [Target]``.
 
-Adding a fused pyflux path is one more ``Impl("pyflux", "fused", build)`` entry; targets already
-name it and show "not run" until it exists.
+pyflux's captured path (``train(..., capture=True)``) is the ``Impl("pyflux", "captured", build)``
+entry of the training workloads; targets name it as ``"pyflux captured"``.
 """
 
 from collections.abc import Callable

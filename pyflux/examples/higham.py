@@ -56,12 +56,11 @@ def fit(model, x, y, steps=150_000, eta=0.05, rng=None):
     """SGD on one random point per step, ``steps`` times; returns the model."""
     rng = rng or np.random.default_rng(1)
 
-    def loss(i):
-        yy = model(x[:, i])
-        return 0.5 * ((yy[0] - y[0, i]) ** 2 + (yy[1] - y[1, i]) ** 2)
+    def loss(xi, yi):
+        return 0.5 * flux.sum((yi - model(xi)) ** 2)
 
     points = rng.integers(0, x.shape[1], size=steps)
-    flux.train(loss, flux.params(model), points, flux.Descent(eta))
+    flux.train(loss, flux.params(model), zip(x[:, points].T, y[:, points].T), flux.Descent(eta), capture=True)
     return model
 
 

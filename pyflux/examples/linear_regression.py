@@ -38,7 +38,7 @@ def fit(x_train, y_train, eta=0.001, epochs=3, rng=None):
 
     opt = flux.Descent(eta)
     for _ in range(epochs):
-        flux.train(loss, flux.params(W, b), zip(x_train, y_train), opt)
+        flux.train(loss, flux.params(W, b), zip(x_train, y_train), opt, capture=True)
     return W, b
 
 

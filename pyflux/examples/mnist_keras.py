@@ -31,7 +31,7 @@ def make_model(rng=None):
 def fit(model, X, Y, epochs=5, batchsize=128, eta=0.001, progress=True):
     """RMSProp(eta) on minibatches, ``epochs`` passes, with the training accuracy; returns the History."""
     return flux.fit(model, X, Y, loss=flux.logitcrossentropy, opt=flux.RMSProp(eta), epochs=epochs,
-                    batchsize=batchsize, metrics=["accuracy"], progress=progress)
+                    batchsize=batchsize, metrics=["accuracy"], progress=progress, capture=True)
 
 
 def main(quick=False, out=None, path=None, epochs=None, seed=0):

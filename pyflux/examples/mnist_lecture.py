@@ -48,7 +48,7 @@ def fit(model, X, Y, epochs=5, batchsize=128, rng=None, report=None, every=10):
     data = [(X, Y)] if batchsize is None else flux.DataLoader((X, Y), batchsize=batchsize, shuffle=True, rng=rng)
     cb = flux.throttle(lambda: print(f"  training loss {float(loss(X, Y)):.4f}"), every)
     for epoch in range(epochs):
-        flux.train(loss, flux.params(model), data, opt, cb=cb)
+        flux.train(loss, flux.params(model), data, opt, cb=cb, capture=True)
         if report is not None:
             report(epoch + 1)
     return model

@@ -31,7 +31,7 @@ def fit(model, X, Y, epochs=20, batchsize=256, progress=True):
     """Adam on the first 90% of the columns, ``epochs`` passes, the last 10% held out; returns the History
     (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` per epoch)."""
     return flux.fit(model, X, Y, loss=flux.crossentropy, opt=flux.Adam(0.001), epochs=epochs, batchsize=batchsize,
-                    validation_split=0.1, metrics=["accuracy"], progress=progress)
+                    validation_split=0.1, metrics=["accuracy"], progress=progress, capture=True)
 
 
 def main(quick=False, out=None, path=None, epochs=None, seed=0):
