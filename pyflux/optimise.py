@@ -2,7 +2,10 @@
 ``update(opt, params, grads)`` (implicit style); ``adjust``, ``freeze`` and ``thaw`` of a state tree.
 The rules themselves are in :mod:`pyflux.rules`."""
 
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +48,7 @@ class Leaf:
         return f"Leaf({self.rule!r}, {self.state!r}{frozen})"
 
 
-def setup(rule, model):
+def setup(rule: Rule, model: Any) -> Any:
     """``setup(rule, model)``: the optimiser state for model, a tree that mirrors it with a
     :class:`Leaf` at each parameter. Pass it to :func:`update` and :func:`train`."""
     if not isinstance(rule, Rule):
@@ -63,7 +66,7 @@ def setup(rule, model):
     return tree
 
 
-def update(state, model, grads):
+def update(state: Any, model: Any, grads: Any) -> tuple[Any, Any]:
     """Applies one optimisation step in place.
 
     Explicit style: ``update(state, model, grads)`` with ``state = setup(rule, model)`` and
