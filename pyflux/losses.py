@@ -153,6 +153,13 @@ def crossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean,
     ŷ holds probabilities (e.g. softmax output), y the targets (e.g. one-hot), features x batch:
     the sum runs over the class axis ``dims`` (Flux's dims=1) and agg averages over samples.
     Prefer :func:`logitcrossentropy` on logits, which is numerically stable.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> yhat = np.array([[0.9, 0.2], [0.1, 0.8]])     # 2 classes x 2 samples
+    >>> y = flux.onehotbatch([0, 1], [0, 1])
+    >>> print(round(flux.crossentropy(yhat, y), 4))   # the mean of -log(0.9) and -log(0.8)
+    0.1643
     """
     yhat, y = _prepare("crossentropy", yhat, y, labels_hint=True)
     eps = _eps(yhat) if eps is None else eps
@@ -234,7 +241,7 @@ def binary_focal_loss(yhat: Input, y: Input, *, agg: Aggregate = mean, gamma: fl
     return agg(-((1 - p_t) ** gamma) * log(p_t))
 
 
-def label_smoothing(y: Input, alpha: float, *, dims: int = 0) -> Output:
+def label_smoothing(y: Input, alpha: float, *, dims: int | None = 0) -> Output:
     """``label_smoothing(y, alpha; dims=0)``: smoothed targets, for use with the losses above.
 
     ``dims=0`` (Flux's dims=1): y holds one-hot columns along axis 0, and the result is

@@ -50,7 +50,15 @@ class Leaf:
 
 def setup(rule: Rule, model: Any) -> Any:
     """``setup(rule, model)``: the optimiser state for model, a tree that mirrors it with a
-    :class:`Leaf` at each parameter. Pass it to :func:`update` and :func:`train`."""
+    :class:`Leaf` at each parameter. Pass it to :func:`update` and :func:`train`.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.array([[1.0, 2.0]]), False)      # weight (1, 2), no bias
+    >>> state = flux.setup(flux.Adam(0.01), model)
+    >>> state.weight
+    Leaf(Adam(eta=0.01, beta=(0.9, 0.999), epsilon=1e-08), <Adam state for a (1, 2) float64 parameter>)
+    """
     if not isinstance(rule, Rule):
         raise TypeError(f"setup: expected an optimisation rule such as Descent(0.1), got {rule!r}")
     leaves = {}  # a parameter shared by several layers gets one leaf, as in Flux
@@ -73,6 +81,18 @@ def update(state: Any, model: Any, grads: Any) -> tuple[Any, Any]:
     ``grads`` the gradient for the model (``gradient(loss, model)[0]``); returns ``(state, model)``.
     Implicit style: ``update(opt, params, grads)`` with ``grads`` from
     ``gradient(lambda: ..., params)``.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.array([[1.0, 2.0]]), False)
+    >>> state = flux.setup(flux.Descent(0.1), model)
+    >>> x, y = np.array([1.0, 1.0]), np.array([0.0])
+    >>> grads = flux.gradient(lambda m: flux.mse(m(x), y), model)[0]
+    >>> grads.weight                     # 2 (W x - y) xᵀ
+    array([[6., 6.]])
+    >>> state, model = flux.update(state, model, grads)
+    >>> model.weight                     # W - 0.1 * grads.weight
+    Param([[0.4, 1.4]], dtype=float64)
     """
     if isinstance(model, Params):
         if not isinstance(state, Rule):

@@ -45,13 +45,22 @@ def _plain(value):
 def _array_function(self, func, types, args, kwargs):
     """Tensor.__array_function__: numpy functions that are not ufuncs (np.dot, np.concatenate, ...).
     Outside gradient they run on the data, as for an ndarray; inside they are refused, naming the
-    pyflux function to use, since numpy would compute them without a gradient."""
+    pyflux function to use, since numpy would compute them without a gradient. Those that read only
+    the shape (np.shape, np.ndim, np.size) work on traced values too."""
+    if func in _SHAPE_ONLY and args and isinstance(args[0], _core.Tensor):
+        return _SHAPE_ONLY[func](*args, **kwargs)
     if any(t.traced for t in _tensors((args, tuple(kwargs.values())))):
         name = f"{func.__module__}.{func.__name__}"
         hint = _FUNCTION_HINTS.get(func.__name__, "use pyflux operations (flux.sum, flux.exp, @, indexing, ...)")
         raise TypeError(f"{name} cannot be traced by gradient (numpy would drop the gradient); {hint}")
     return func(*_plain(args), **{key: _plain(value) for key, value in kwargs.items()})
 
+
+def _size(a, axis=None):
+    return a.size if axis is None else a.shape[axis]
+
+
+_SHAPE_ONLY = {np.shape: lambda a: tuple(a.shape), np.ndim: lambda a: a.ndim, np.size: _size}
 
 _core._set_numpy_hooks(_array_ufunc, _array_function)
 

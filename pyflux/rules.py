@@ -217,6 +217,17 @@ class Adam(_AdamFamily):
     ``m = β1 m + (1 - β1) g``; ``v = β2 v + (1 - β2) g²``;
     ``Δ = eta (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + epsilon)``.
     State: m and v start at zero, with the powers β^t kept per parameter.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> rule = flux.Adam(0.1)
+    >>> p = flux.param(np.zeros(2))
+    >>> state = rule.init(p)
+    >>> state = rule.apply(state, p, np.array([1.0, -2.0]))   # a first step moves each entry by about eta
+    >>> p
+    Param([-0.1,  0.1], dtype=float64)
+    >>> state["m"], state["t"]
+    (array([ 0.1, -0.2]), array(1))
     """
 
 

@@ -70,6 +70,16 @@ def train(loss, model, data, opt, *, cb=None, progress=False):
     ``progress=True`` shows the steps done, their rate, the running mean loss and the time left
     (one line redrawn on a terminal, a summary line otherwise; see :mod:`pyflux.progress`); an
     object with a ``step(loss, item)`` method is called after each step instead.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.zeros((1, 1)), np.zeros(1))      # learn y = 2x + 1
+    >>> data = [(np.array([[x]]), np.array([[2 * x + 1]])) for x in (0.0, 1.0, 2.0)]
+    >>> state = flux.setup(flux.Descent(0.1), model)
+    >>> for epoch in range(200):
+    ...     flux.train(lambda m, x, y: flux.mse(m(x), y), model, data, state)
+    >>> model.weight.round(3), model.bias.round(3)
+    (array([[2.]]), array([1.]))
     """
     bar, owned = _progress(progress, data)
     try:

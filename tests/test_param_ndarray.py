@@ -111,3 +111,14 @@ def test_numpy_functions_write_into_a_param_outside_gradient(p):
     np.testing.assert_array_equal(np.asarray(p), np.ones((2, 3)))
     np.dot(np.eye(2), np.full((2, 3), 2.0), out=p)
     np.testing.assert_array_equal(np.asarray(p), np.full((2, 3), 2.0))
+
+
+def test_numpy_shape_functions_read_a_traced_value():
+    seen = []
+
+    def f(x):
+        seen.append((np.shape(x), np.ndim(x), np.size(x), np.size(x, 1)))
+        return flux.sum(x)
+
+    flux.gradient(f, np.ones((2, 3)))
+    assert seen == [((2, 3), 2, 6, 3)]
