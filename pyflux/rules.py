@@ -75,8 +75,8 @@ class Rule:
     ``init(p) -> state`` and ``apply(state, p, g, out=None) -> state``, both run by the C++ rule of
     the same name."""
 
-    _hyper = ()
-    _fixed = ()  # hyperparameters that adjust leaves alone
+    _hyper: tuple[str, ...] = ()
+    _fixed: tuple[str, ...] = ()  # hyperparameters that adjust leaves alone
 
     @property
     def stateful(self):
@@ -385,6 +385,9 @@ class OptimiserChain(Rule):
         return f"OptimiserChain({', '.join(map(repr, self.rules))})"
 
 
-# Every rule class, for ``from pyflux.rules import *``: a new rule is exported by defining it here.
-__all__ = sorted(name for name, obj in list(globals().items())
-                 if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and not name.startswith("_"))
+# Every rule class, for ``from pyflux.rules import *`` (a literal list, so that type checkers read it too;
+# tests/test_typing.py checks that it names every rule).
+__all__ = [
+    "AMSGrad", "AdaDelta", "AdaGrad", "AdaMax", "Adam", "AdamW", "ClipGrad", "ClipNorm", "Descent", "Lion",
+    "Momentum", "NAdam", "Nesterov", "OAdam", "OptimiserChain", "RAdam", "RMSProp", "SignDecay", "WeightDecay",
+]

@@ -14,7 +14,7 @@ from pyflux import _core
 
 PACKAGE = Path(flux.__file__).resolve().parent
 STUB = PACKAGE / "_core.pyi"
-STUB_ALIASES = {"Operand", "Value", "Axes", "Spec"}  # type aliases the stub defines for itself
+STUB_ALIASES = {"_Operand", "_Value", "_Axes", "_Spec"}  # type aliases the stub defines for itself
 
 
 def _stub():
@@ -133,3 +133,53 @@ def test_the_public_api_is_annotated_with_names_that_resolve(f):
     unannotated = [p.name for p in inspect.signature(f).parameters.values() if p.annotation is p.empty]
     assert not unannotated, f"{f.__name__}: {unannotated} have no annotation"
     typing.get_type_hints(f.__init__ if isinstance(f, type) else f)  # raises NameError for a name that is not there
+
+
+def test_the_activations_stub_names_every_activation_of_the_op_table():
+    stub_path = PACKAGE / "activations.pyi"
+    tree = ast.parse(stub_path.read_text(encoding="utf-8"))
+    declared = {name for name, node in _defined(tree.body).items()
+                if isinstance(node, ast.AnnAssign) and ast.unparse(node.annotation) == "Activation"}
+    listed = next(ast.literal_eval(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__all__")
+    runtime = set(flux.activations.__all__)
+    assert declared == runtime, f"activations.pyi: add {sorted(runtime - declared)}, remove {sorted(declared - runtime)}"
+    assert sorted(listed) == sorted(runtime)
+
+
+def test_rules_all_names_every_rule():
+    rules = {name for name, obj in vars(flux.rules).items()
+             if isinstance(obj, type) and issubclass(obj, flux.rules.Rule) and obj is not flux.rules.Rule
+             and not name.startswith("_")}
+    assert sorted(flux.rules.__all__) == sorted(rules)
+
+
+USER_SCRIPT = '''
+import numpy as np
+import pyflux as flux
+
+model = flux.Chain(flux.Dense(2, 3, flux.relu), flux.Dense(3, 1, flux.σ), flux.softmax)
+other = flux.Chain(flux.Dense((2, 3), flux.leakyrelu), flux.Dense(np.ones((1, 3)), False, flux.tanh))
+state = flux.setup(flux.Adam(0.01, (0.9, 0.99)), model)
+x, y = np.ones((2, 4), np.float32), np.zeros((1, 4), np.float32)
+value, grads = flux.withgradient(lambda m: flux.crossentropy(m(x), y), model)
+flux.update(state, model, grads[0])
+flux.train(lambda m, x, y: flux.mse(m(x), y), model, [(x, y)], state)
+h = flux.leakyrelu(x, 0.2) + flux.exp(flux.param(np.ones(3)))
+layers = [flux.Embedding(3, 4), flux.Scale(3, flux.relu), flux.BatchNorm(3), flux.LayerNorm(3), flux.Dropout(0.5)]
+rule = flux.OptimiserChain(flux.ClipGrad(1.0), flux.RMSProp(centred=True))
+shape = flux.Tensor(np.ones(3)).shape[0] + 1
+'''
+
+
+def test_a_user_script_type_checks_and_mistakes_are_caught(tmp_path):
+    api = pytest.importorskip("mypy.api")
+    (tmp_path / "good.py").write_text(USER_SCRIPT, encoding="utf-8")
+    (tmp_path / "bad.py").write_text('import pyflux as flux\nflux.Adam(eta="fast")\nflux.relu_typo\n',
+                                     encoding="utf-8")
+    out, err, status = api.run([str(tmp_path / "good.py"), str(tmp_path / "bad.py"),
+                                "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"])
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert not [line for line in lines if "good.py" in line], out
+    assert any("bad.py:2" in line and "float" in line for line in lines), out
+    assert any("bad.py:3" in line and "relu_typo" in line for line in lines), out
