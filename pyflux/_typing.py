@@ -10,8 +10,10 @@ from pyflux._core import Tensor
 
 # What layers, losses and ops take: a numpy array (or anything numpy can make one of) or a traced value.
 Input = ArrayLike | Tensor
-# What they give back: a numpy array outside gradient (a float for a scalar loss), a Tensor inside.
-Output = np.ndarray | Tensor | float
+# What a layer gives back: a numpy array outside gradient, a Tensor inside.
+Array = np.ndarray | Tensor
+# What a loss gives back: a float (an array for an aggregation that keeps elements) or, inside gradient, a Tensor.
+Output = float | np.ndarray | Tensor
 # An activation or any other elementwise function a layer applies to its output.
 Activation = Callable[[Any], Any]
 # An initialiser: init(dims...) gives a new array of that shape (glorot_uniform, zeros32, ...).

@@ -169,6 +169,7 @@ h = flux.leakyrelu(x, 0.2) + flux.exp(flux.param(np.ones(3)))
 layers = [flux.Embedding(3, 4), flux.Scale(3, flux.relu), flux.BatchNorm(3), flux.LayerNorm(3), flux.Dropout(0.5)]
 rule = flux.OptimiserChain(flux.ClipGrad(1.0), flux.RMSProp(centred=True))
 shape = flux.Tensor(np.ones(3)).shape[0] + 1
+out = flux.Dense(2, 3)(x).shape[0] + float(flux.mse(flux.Dense(2, 1)(x), y))
 '''
 
 

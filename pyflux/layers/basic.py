@@ -12,7 +12,7 @@ from pyflux import _core
 from pyflux.activations import Activation, identity
 from pyflux.initialise import glorot_uniform, ones32, randn32
 from pyflux.layers import show
-from pyflux._typing import Activation as ActivationFn, Initialiser, Input, Output
+from pyflux._typing import Activation as ActivationFn, Array, Initialiser, Input
 from pyflux.layers.common import check_size, make_bias, match_eltype, shows_first_form, warn_eltype
 from pyflux.param import Param
 
@@ -77,7 +77,7 @@ class Dense(show.Shown):
         out, n_in = self.weight.shape
         return n_in, out
 
-    def __call__(self, x: Input) -> Output:
+    def __call__(self, x: Input) -> Array:
         n_in, n_out = self.sizes
         shape = getattr(x, "shape", None)
         if shape is None:
@@ -252,7 +252,7 @@ class Scale(show.Shown):
         self.σ = act
         self._warned_dtype = False
 
-    def __call__(self, x: Input) -> Output:
+    def __call__(self, x: Input) -> Array:
         x = match_eltype(self, x, self.scale.dtype)
         shape, k = tuple(x.shape), self.scale.ndim
         if len(shape) < k:
@@ -315,7 +315,7 @@ class Embedding(show.Shown):
             raise ValueError(f"Embedding: the weight must be a matrix (out, in), got shape {weight.shape}")
         self.weight = weight
 
-    def __call__(self, x: Input) -> Output:
+    def __call__(self, x: Input) -> Array:
         out, n_in = self.weight.shape
         arr = x if isinstance(x, _core.Tensor) else np.asarray(x)
         if isinstance(arr, _core.Tensor) or arr.dtype.kind in "bf":

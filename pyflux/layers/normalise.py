@@ -13,7 +13,7 @@ from functools import reduce
 import numpy as np
 
 from pyflux import _core
-from pyflux._typing import Activation, Initialiser, Input, Output
+from pyflux._typing import Activation, Array, Initialiser, Input
 from pyflux.activations import identity
 from pyflux.initialise import ones32, zeros32
 from pyflux.layers import show
@@ -69,7 +69,7 @@ class Dropout(show.Shown):
         self.active = active
         self.rng = rng
 
-    def __call__(self, x: Input) -> Output:
+    def __call__(self, x: Input) -> Array:
         if not isactive(self, x):
             return x
         if not isinstance(x, _core.Tensor):
@@ -163,7 +163,7 @@ class BatchNorm(show.Shown):
     def dtype(self):
         return self.γ.dtype if self.affine else self.μ.dtype
 
-    def __call__(self, x: Input) -> Output:
+    def __call__(self, x: Input) -> Array:
         x = match_eltype(self, x, self.dtype)
         shape = tuple(x.shape)
         if len(shape) < 2 or shape[-2] != self.chs:
@@ -235,7 +235,7 @@ class LayerNorm(show.Shown):
         self.size = size
         self.affine = bool(affine)
 
-    def __call__(self, x: Input) -> Output:
+    def __call__(self, x: Input) -> Array:
         if self.affine:
             x = match_eltype(self.diag, x, self.diag.scale.dtype)
         elif not isinstance(x, _core.Tensor):
