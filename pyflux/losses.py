@@ -16,6 +16,7 @@ target skips the check and broadcasts.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def _as_float(x, dtype):
     return arr.astype(dtype)
 
 
-def _prepare(name, yhat, y, *, labels_hint=False):
+def _prepare(name: str, yhat: Input, y: Input, *, labels_hint: bool = False) -> tuple[Any, Any]:
     """ŷ and y ready for a loss: Flux's size check (a scalar target skips it), lists as arrays, and
     integer or bool inputs promoted to ŷ's float type (float64 when ŷ is not float), as Flux's
     arithmetic does."""
