@@ -94,7 +94,7 @@ _FUNCTION_HINTS = {
     "sum": "use flux.sum(x, axis) or x.sum(axis)", "mean": "use flux.mean(x, axis) or x.mean(axis)",
     "reshape": "use x.reshape(shape)", "ravel": "use x.reshape(-1)", "transpose": "use x.T",
     "concatenate": _NO_JOIN, "stack": _NO_JOIN, "vstack": _NO_JOIN, "hstack": _NO_JOIN,
-    "where": "pyflux has no traced where: multiply by a 0/1 mask computed outside gradient (x * mask)",
+    "where": "pyflux has no traced where: blend with a constant 0/1 mask (x * mask + y * (1 - mask))",
     "clip": "use flux.hardtanh (clamp to [-1, 1]), flux.relu6 (to [0, 6]) or flux.relu (below at 0)",
 }
 
