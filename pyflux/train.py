@@ -63,6 +63,16 @@ def train(loss, model, data, opt, *, cb=None, progress=False):
     Explicit style: ``train(loss, model, data, state)`` calls ``loss(model, *item)`` and updates with
     ``state = setup(rule, model)`` (a rule is also accepted; its state is then discarded at the end).
 
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.zeros((1, 1)), np.zeros(1))      # learn y = 2x + 1
+    >>> data = [(np.array([[x]]), np.array([[2 * x + 1]])) for x in (0.0, 1.0, 2.0)]
+    >>> state = flux.setup(flux.Descent(0.1), model)
+    >>> for epoch in range(200):
+    ...     losses = flux.train(lambda m, x, y: flux.mse(m(x), y), model, data, state)
+    >>> model.weight.round(3), model.bias.round(3)
+    (array([[2.]]), array([1.]))
+
     A tuple item is spread over the loss's arguments; anything else is passed as one argument.
     If the loss is NaN or infinite, training stops with a ValueError naming the data item, before
     that item's update.
@@ -70,16 +80,6 @@ def train(loss, model, data, opt, *, cb=None, progress=False):
     ``progress=True`` shows the steps done, their rate, the running mean loss and the time left
     (one line redrawn on a terminal, a summary line otherwise; see :mod:`pyflux.progress`); an
     object with a ``step(loss, item)`` method is called after each step instead.
-
-    >>> import numpy as np
-    >>> import pyflux as flux
-    >>> model = flux.Dense(np.zeros((1, 1)), np.zeros(1))      # learn y = 2x + 1
-    >>> data = [(np.array([[x]]), np.array([[2 * x + 1]])) for x in (0.0, 1.0, 2.0)]
-    >>> state = flux.setup(flux.Descent(0.1), model)
-    >>> for epoch in range(200):
-    ...     flux.train(lambda m, x, y: flux.mse(m(x), y), model, data, state)
-    >>> model.weight.round(3), model.bias.round(3)
-    (array([[2.]]), array([1.]))
     """
     bar, owned = _progress(progress, data)
     try:
