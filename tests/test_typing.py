@@ -63,7 +63,7 @@ def test_the_stub_gives_each_unary_op_the_parameter_of_the_op_table():
         if entry["family"] != "unary":
             continue
         args = stub[entry["name"]].args
-        names = [a.arg for a in args.args]
+        names = [a.arg for a in args.posonlyargs + args.args]
         expected = ["x"] if entry["param"] is None else ["x", entry["param"]]
         assert names == expected, entry["name"]
         if entry["param"] is not None:
