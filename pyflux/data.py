@@ -349,9 +349,13 @@ class DataLoader:
             return type(data)(*parts) if hasattr(data, "_fields") else tuple(parts)
         return parts[0]
 
+    def _epoch_order(self):
+        """A new order of the observations for one pass (a permutation when shuffling), or None: as given."""
+        return (self._rng or default_rng()).permutation(self.nobs) if self.shuffle else None
+
     def __iter__(self):
         n = self.nobs
-        order = (self._rng or default_rng()).permutation(n) if self.shuffle else None
+        order = self._epoch_order()
         if self.batchsize < 0:
             for i in range(n):
                 j = i if order is None else int(order[i])

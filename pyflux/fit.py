@@ -89,7 +89,7 @@ class History:
 
 
 def fit(model, X, Y, *, loss, opt, epochs=1, batchsize=32, shuffle=True, validation_split=0.0,
-        validation_data=None, metrics=(), callbacks=(), progress=True):
+        validation_data=None, metrics=(), callbacks=(), progress=True, capture=False):
     """Trains ``model`` on ``(X, Y)`` for ``epochs`` passes of mini-batches and returns a :class:`History`.
 
     Each epoch is one :func:`pyflux.train` pass over a ``DataLoader((X, Y), batchsize=batchsize,
@@ -105,6 +105,10 @@ def fit(model, X, Y, *, loss, opt, epochs=1, batchsize=32, shuffle=True, validat
     ``metrics``: ``"accuracy"`` or functions ``f(ŷ, y)``; ``callbacks``: functions
     ``f(epoch, logs)`` (see :mod:`pyflux.fit`); ``progress``: a line per epoch (steps done, rate,
     loss, time left) redrawn on a terminal, a plain line per epoch otherwise, nothing when False.
+
+    ``capture=True`` runs each epoch as ``train(..., capture=True)`` (see :mod:`pyflux.capture`):
+    the steps run in C++, so the training metrics are computed on the training data after each
+    epoch instead of from each step's predictions; the loss is still the mean over the steps.
 
     >>> import numpy as np
     >>> import pyflux as flux
@@ -133,13 +137,17 @@ def fit(model, X, Y, *, loss, opt, epochs=1, batchsize=32, shuffle=True, validat
     loader = DataLoader((X, Y), batchsize=batchsize, shuffle=bool(shuffle))
     history = History()
     for epoch in range(1, epochs + 1):
-        steps = _Steps(loss, metrics, Progress(len(loader), title=f"Epoch {epoch}/{epochs}", display=progress))
-        train(steps, model, loader, state, progress=steps)
-        logs = steps.means.result()
+        bar = Progress(len(loader), title=f"Epoch {epoch}/{epochs}", display=progress)
+        if capture:
+            logs = _captured_epoch(model, loader, state, loss, metrics, bar)
+        else:
+            steps = _Steps(loss, metrics, bar)
+            train(steps, model, loader, state, progress=steps)
+            logs = steps.means.result()
         if validation is not None:
             found = _evaluate(model, *validation, loss, metrics, _EVAL_BATCHSIZE)
             logs.update({"val_" + key: value for key, value in found.items()})
-        steps.bar.finish(logs)
+        bar.finish(logs)
         history.append(epoch, logs)
         if _stop(callbacks, epoch, dict(logs)):
             break
@@ -177,6 +185,20 @@ def predict(model, X, *, batchsize=_EVAL_BATCHSIZE):
     if not outputs:
         raise ValueError(f"predict: X has no observations (shape {X.shape})")
     return np.concatenate(outputs, axis=-1)
+
+
+def _captured_epoch(model, loader, state, loss, metrics, bar):
+    """One captured epoch's logs: the mean step loss (weighted by batch size) and the metrics on the
+    training data after the epoch."""
+    losses = train(lambda m, x, y: loss(m(x), y), model, loader, state, progress=bar, capture=True)
+    sizes = np.full(len(losses), loader.batchsize, dtype=np.float64)
+    if len(losses):
+        sizes[-1] = loader.nobs - loader.batchsize * (len(losses) - 1)
+    logs = {"loss": float(np.dot(losses, sizes) / sizes.sum()) if len(losses) else math.nan}
+    if metrics:
+        found = _evaluate(model, *loader._arrays, loss, metrics, _EVAL_BATCHSIZE)
+        logs.update({name: found[name] for name, _ in metrics})
+    return logs
 
 
 class _Steps:

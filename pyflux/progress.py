@@ -12,6 +12,8 @@ import math
 import sys
 import time
 
+import numpy as np
+
 # Looked up at each use, so that tests can drive the clock.
 _clock = time.monotonic
 _REDRAW_SECONDS = 0.1
@@ -74,6 +76,17 @@ class Progress:
         self.steps += 1
         self._sum += float(loss) * n
         self._count += n
+        if self._tty:
+            now = _clock()
+            if now - self._drawn >= _REDRAW_SECONDS:
+                self._drawn = now
+                self._draw(self._running_text(now - self._start))
+
+    def steps_done(self, losses, n):
+        """Records several steps at once: their losses (a sequence of floats), each for ``n`` observations."""
+        self.steps += len(losses)
+        self._sum += float(np.sum(losses)) * n
+        self._count += len(losses) * n
         if self._tty:
             now = _clock()
             if now - self._drawn >= _REDRAW_SECONDS:

@@ -3,7 +3,10 @@
 import math
 import warnings
 
+import numpy as np
+
 from pyflux import _core
+from pyflux.capture import CapturedTrain
 from pyflux.gradient import Params
 from pyflux.optimise import Rule, leaves_for, setup
 from pyflux.progress import Progress
@@ -53,8 +56,9 @@ def _progress(progress, data):
                     f"pyflux.progress.Progress, got {progress!r}")
 
 
-def train(loss, model, data, opt, *, cb=None, progress=False):
-    """One pass over ``data``, taking a gradient step for each item.
+def train(loss, model, data, opt, *, cb=None, progress=False, capture=False):
+    """One pass over ``data``, taking a gradient step for each item; returns each step's loss (taken
+    before its update) as a numpy array.
 
     Implicit style: ``train(loss, params(model), data, opt, cb=None)`` calls ``loss(*item)`` and
     updates the params with rule ``opt``; ``cb`` (a function or a list of them) is called with no
@@ -80,16 +84,44 @@ def train(loss, model, data, opt, *, cb=None, progress=False):
     ``progress=True`` shows the steps done, their rate, the running mean loss and the time left
     (one line redrawn on a terminal, a summary line otherwise; see :mod:`pyflux.progress`); an
     object with a ``step(loss, item)`` method is called after each step instead.
+
+    ``capture=True`` traces the first step, then runs the others as a C++ program with no Python
+    between steps, reading the data arrays directly: same results, far less time per step for small
+    models. The loss must compute the same pyflux ops for every item; a ``DataLoader`` over arrays,
+    a list, ``zip`` or ``itertools.repeat`` of arrays are read from C++, other data (and a loss
+    that cannot be captured) train on the general path after a one-line notice. Callbacks are
+    called after every step, except ``throttle``d ones, which are called when Python gets control
+    back (at least every 0.1 s). See :mod:`pyflux.capture` for the rules.
     """
     bar, owned = _progress(progress, data)
     try:
-        _train(loss, model, data, opt, cb, bar)
+        return _train(loss, model, data, opt, cb, bar, capture)
     finally:
         if owned:
             bar.finish()
 
 
-def _train(loss, model, data, opt, cb, bar):
+def _pass(loss, ps, states, data, make_args, bar, callbacks, capture):
+    """The steps of one pass, captured or not; their losses."""
+    if capture:
+        losses = CapturedTrain(loss, ps, states, data, make_args, _step, bar, callbacks)
+        result = losses.run()
+        if result is not None:
+            return result
+        data = losses.data
+    values = []
+    for i, item in enumerate(data):
+        grads, value = _step(loss, make_args(item), ps, i)
+        _core.optimisers_update(ps, grads, states)
+        values.append(value)
+        if bar is not None:
+            bar.step(value, item)
+        for f in callbacks:
+            f()
+    return np.array(values)
+
+
+def _train(loss, model, data, opt, cb, bar, capture):
     if isinstance(model, Params):
         if not isinstance(opt, Rule):
             raise TypeError(f"train(loss, params, data, opt): opt must be a rule such as Descent(0.1), got {opt!r}")
@@ -97,14 +129,7 @@ def _train(loss, model, data, opt, cb, bar):
         if not ps:
             raise ValueError(f"train: the params hold {_NOTHING_TO_TRAIN}")
         states = [opt._implicit_state(p) for p in ps]
-        for i, item in enumerate(data):
-            grads, value = _step(loss, _splat(item), ps, i)
-            _core.optimisers_update(ps, grads, states)
-            if bar is not None:
-                bar.step(value, item)
-            for f in callbacks:
-                f()
-        return
+        return _pass(loss, ps, states, data, _splat, bar, callbacks, capture)
     if cb is not None:
         raise TypeError("train(loss, model, data, state) does not take callbacks; for more control write a loop "
                         "with gradient and update")
@@ -117,8 +142,4 @@ def _train(loss, model, data, opt, cb, bar):
         opt = setup(opt, model)
     ps = trainables(model)
     states = [leaf.state for leaf in leaves_for(ps, opt, model, "train")]
-    for i, item in enumerate(data):
-        grads, value = _step(loss, (model, *_splat(item)), ps, i)
-        _core.optimisers_update(ps, grads, states)
-        if bar is not None:
-            bar.step(value, item)
+    return _pass(loss, ps, states, data, lambda item: (model, *_splat(item)), bar, (), capture)

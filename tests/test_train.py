@@ -56,7 +56,8 @@ def run(style, loss_of_weight, model, data, eta=0.1):
 def test_implicit_train_follows_numpy(problem):
     layer, data = problem
     expected = numpy_trajectory(layer, data)
-    assert flux.train(lambda x, y: flux.mse(layer(x), y), flux.params(layer), data, flux.Descent(ETA)) is None
+    losses = flux.train(lambda x, y: flux.mse(layer(x), y), flux.params(layer), data, flux.Descent(ETA))
+    assert losses.shape == (len(data),) and np.all(np.diff(losses) < 0)
     assert_params(layer, expected[-1])
 
 
@@ -67,7 +68,8 @@ def test_explicit_train_follows_numpy(problem, opt):
     model = flux.Chain(layer)
     rule = flux.Descent(ETA)
     state = flux.setup(rule, model) if opt == "state" else rule
-    assert flux.train(lambda m, x, y: flux.mse(m(x), y), model, data, state) is None
+    losses = flux.train(lambda m, x, y: flux.mse(m(x), y), model, data, state)
+    assert losses.shape == (len(data),)
     assert_params(layer, expected[-1])
 
 

@@ -49,7 +49,7 @@ def test_every_name_of_the_core_is_in_the_stub_and_nothing_else():
     assert not stale, f"pyflux/_core.pyi declares names _core does not have: {sorted(stale)}"
 
 
-@pytest.mark.parametrize("cls", ["Tensor", "Tape", "Optimiser"])
+@pytest.mark.parametrize("cls", ["Tensor", "Tape", "Optimiser", "Feed", "Program"])
 def test_every_public_member_of_a_core_class_is_in_the_stub(cls):
     members = _defined(_defined(_stub().body)[cls].body)
     runtime = {n for n in vars(getattr(_core, cls)) if not n.startswith("_")}

@@ -78,7 +78,8 @@ Tensor index(const Tensor& x, const std::vector<AxisIndex>& spec) {
     }
     const ViewGeometry v = index_geometry(spec, x->strides);
     Tensor out = view(x, v.shape, v.strides, v.offset);
-    return record_if_traced(out, {&x}, [&] { return std::make_unique<IndexNode>(spec, x->shape); });
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<IndexNode>(spec, x->shape); },
+                            [spec](const OpInputs& in) { return index(in[0], spec); });
 }
 
 Tensor transpose(const Tensor& x) {
@@ -90,7 +91,8 @@ Tensor transpose(const Tensor& x) {
         strides[d] = x->strides[shape.ndim - 1 - d];
     }
     Tensor out = view(x, shape, strides, 0);
-    return record_if_traced(out, {&x}, [&] { return std::make_unique<TransposeNode>(); });
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<TransposeNode>(); },
+                            [](const OpInputs& in) { return transpose(in[0]); });
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
@@ -107,7 +109,8 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
                                     std::to_string(x->size()) + " elements) into shape " + shape.str());
     const Tensor c = contiguous(x);
     Tensor out = view(c, shape, contiguous_strides(shape), 0);
-    return record_if_traced(out, {&x}, [&] { return std::make_unique<ReshapeNode>(x->shape); });
+    return record_if_traced(out, {&x}, [&] { return std::make_unique<ReshapeNode>(x->shape); },
+                            [shape](const OpInputs& in) { return reshape(in[0], shape); });
 }
 
 }  // namespace pyflux::autodiff

@@ -123,7 +123,8 @@ Tensor normalise(bool log, const Tensor& x, const std::optional<std::vector<int>
         });
         return out;
     });
-    return record_if_traced(y, {&x}, [&] { return std::make_unique<SoftmaxNode>(log, plan, y); });
+    return record_if_traced(y, {&x}, [&] { return std::make_unique<SoftmaxNode>(log, plan, y); },
+                            [log, axes](const OpInputs& in) { return normalise(log, in[0], axes); });
 }
 
 }  // namespace

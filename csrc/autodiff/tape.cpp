@@ -9,6 +9,7 @@ namespace {
 // Generations start at 1 so that a fresh tensor (generation 0) is never traced.
 std::atomic<std::uint64_t> next_generation{1};
 thread_local Tape* current_tape = nullptr;
+thread_local Recorder* current_recorder = nullptr;
 
 }  // namespace
 
@@ -69,6 +70,14 @@ void Tape::record(std::unique_ptr<Node> node, const Tensor& out) {
     node->output_id = new_value(out);
     work_ += out->size();
     nodes_.push_back(std::move(node));
+}
+
+Recorder* Recorder::current() { return current_recorder; }
+
+void Recorder::install(Recorder* r) {
+    if (r && current_recorder)
+        throw std::runtime_error("capture: a training step is already being captured on this thread");
+    current_recorder = r;
 }
 
 PauseRecording::PauseRecording() : saved_(current_tape) { current_tape = nullptr; }

@@ -13,6 +13,8 @@
 #include <optional>
 #include <vector>
 
+#include "autodiff/pool.hpp"
+#include "autodiff/recorder.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace pyflux::autodiff {
@@ -25,6 +27,8 @@ class Tape;
 class Node {
 public:
     virtual ~Node() = default;
+    static void* operator new(std::size_t bytes) { return pool::allocate(bytes); }
+    static void operator delete(void* p, std::size_t bytes) noexcept { pool::deallocate(p, bytes); }
     virtual void backward(const Tensor& grad_out, Tape& tape) = 0;
 
     std::int64_t output_id = -1;
@@ -111,11 +115,12 @@ inline bool traced(const Tensor& t) {
     return tape && tape->owns(t);
 }
 
-/// Records node for out when any input is traced; node_factory is only called then.
+/// Records node for out when any input is traced; node_factory is only called then. While a
+/// Recorder is installed it receives `replay`, which computes the same op from new inputs.
 /// Returns out for chaining.
-template <class MakeNode>
+template <class MakeNode, class MakeReplay>
 const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Tensor*> inputs,
-                               MakeNode&& make_node) {
+                               MakeNode&& make_node, MakeReplay&& replay) {
     Tape* tape = Tape::current();
     if (!tape) return out;
     std::array<std::int64_t, 3> ids{-1, -1, -1};
@@ -132,6 +137,7 @@ const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Te
     std::unique_ptr<Node> node = make_node();
     node->input_ids = ids;
     tape->record(std::move(node), out);
+    if (Recorder* recorder = Recorder::current()) recorder->add(Replay(std::forward<MakeReplay>(replay)), inputs, out);
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "autodiff/pool.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/strided.hpp"
 
@@ -58,11 +59,11 @@ struct SmallBuffer {
 
 template <std::size_t Bytes>
 std::shared_ptr<void> small_storage() {
-    auto buffer = std::make_shared<SmallBuffer<Bytes>>();
+    auto buffer = std::allocate_shared<SmallBuffer<Bytes>>(pool::Allocator<SmallBuffer<Bytes>>());
     return std::shared_ptr<void>(buffer, buffer->bytes);
 }
 
-// Large buffers are 64-byte aligned for vector loads; small ones share one allocation with their
+// Large buffers are 64-byte aligned for vector loads; small ones share one pooled block with their
 // reference count, which matters when a training step is made of tiny arrays.
 std::shared_ptr<void> allocate(std::size_t bytes) {
     if (bytes <= 64) return small_storage<64>();
@@ -76,7 +77,7 @@ std::shared_ptr<void> allocate(std::size_t bytes) {
 }  // namespace
 
 Tensor empty(DType dtype, const Shape& shape) {
-    auto t = std::make_shared<TensorImpl>();
+    auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>());
     t->dtype = dtype;
     t->shape = shape;
     t->strides = contiguous_strides(shape);
@@ -101,7 +102,7 @@ Tensor full(DType dtype, const Shape& shape, double value) {
 Tensor zeros(DType dtype, const Shape& shape) { return full(dtype, shape, 0.0); }
 
 Tensor wrap(DType dtype, const Shape& shape, const Strides& strides, void* data, std::shared_ptr<void> owner) {
-    auto t = std::make_shared<TensorImpl>();
+    auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>());
     t->dtype = dtype;
     t->shape = shape;
     t->strides = strides;

@@ -19,6 +19,7 @@ from pyflux.initialise import ones32, zeros32
 from pyflux.layers import show
 from pyflux.layers.basic import Scale, _sizes_and_activation
 from pyflux.layers.common import check_flag, check_positive, match_eltype
+from pyflux.capture import refuse_if_capturing
 from pyflux.modes import active_text, isactive
 from pyflux.param import Param
 from pyflux.random import default_rng
@@ -78,6 +79,7 @@ class Dropout(show.Shown):
                 x = x.astype(np.float32)
         if self.p == 0:
             return x
+        refuse_if_capturing("Dropout's random mask")
         return x * self._mask(tuple(x.shape), x.dtype)
 
     def _mask(self, shape, dtype):
@@ -181,6 +183,7 @@ class BatchNorm(show.Shown):
             centred = x3 - μ.reshape(1, c, 1)
             σ2 = (centred * centred).mean(2).mean(0)
             if active and self.track_stats:
+                refuse_if_capturing("BatchNorm's running statistics (track_stats=True)")
                 self._track(_values(μ), _values(σ2), m)
         else:
             centred = x3 - self.μ.reshape(1, c, 1)

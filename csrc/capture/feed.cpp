@@ -1,0 +1,99 @@
+#include "capture/feed.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace pyflux::capture {
+namespace {
+
+bool fortran_ordered(const Tensor& t) {
+    index_t expect = 1;
+    for (int d = 0; d < t->shape.ndim; ++d) {
+        if (t->shape[d] != 1 && t->strides[d] != expect) return false;
+        expect *= t->shape[d];
+    }
+    return true;
+}
+
+}  // namespace
+
+Feed::Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t batch)
+    : sources_(std::move(sources)), order_(std::move(order)), batch_(batch), buffers_(sources_.size()) {
+    if (sources_.empty()) throw std::invalid_argument("capture: no data arrays");
+    if (batch_ < 0) throw std::invalid_argument("capture: negative batch size");
+    const int axis_of_obs = batch_ > 0 ? -1 : 0;
+    index_t n = -1;
+    for (const Tensor& s : sources_) {
+        if (s->shape.ndim < 1) throw std::invalid_argument("capture: data arrays need an observation axis");
+        if (!s->is_contiguous() && !(batch_ > 0 && fortran_ordered(s)))
+            throw std::invalid_argument("capture: data arrays must be contiguous");
+        const index_t count = s->shape[axis_of_obs < 0 ? s->shape.ndim - 1 : 0];
+        if (n >= 0 && count != n) throw std::invalid_argument("capture: data arrays differ in observation count");
+        n = count;
+    }
+    for (std::int64_t i : order_)
+        if (i < 0 || i >= n) throw std::out_of_range("capture: observation " + std::to_string(i) + " of " + std::to_string(n));
+    steps_ = batch_ > 0 ? static_cast<index_t>(order_.size()) / batch_ : static_cast<index_t>(order_.size());
+}
+
+std::vector<Tensor> Feed::item(index_t s) {
+    if (s < 0 || s >= steps_) throw std::out_of_range("capture: step " + std::to_string(s));
+    std::vector<Tensor> out;
+    out.reserve(sources_.size());
+    for (std::size_t k = 0; k < sources_.size(); ++k) {
+        const Tensor& src = sources_[k];
+        if (batch_ > 0) {
+            out.push_back(gather(k, order_.data() + s * batch_));
+            continue;
+        }
+        autodiff::Shape shape;
+        autodiff::Strides strides{};
+        shape.ndim = src->shape.ndim - 1;
+        for (int d = 1; d < src->shape.ndim; ++d) {
+            shape.dims[d - 1] = src->shape[d];
+            strides[d - 1] = src->strides[d];
+        }
+        out.push_back(autodiff::view(src, shape, strides, order_[static_cast<std::size_t>(s)] * src->strides[0]));
+    }
+    return out;
+}
+
+Tensor Feed::gather(std::size_t k, const std::int64_t* idx) {
+    const Tensor& src = sources_[k];
+    const int nd = src->shape.ndim;
+    const index_t n = src->shape[nd - 1];
+    const index_t rows = n > 0 ? src->size() / n : 0;
+    const bool fortran = !src->is_contiguous();
+    Tensor& buf = buffers_[k];
+    // A step's data is referenced by its ops until the step ends; after that the buffer is free.
+    if (!buf || buf.use_count() > 1 || buf->storage.use_count() > 1) {
+        autodiff::Shape shape = src->shape;
+        shape.dims[nd - 1] = batch_;
+        buf = autodiff::empty(src->dtype, shape);
+        if (fortran) {
+            autodiff::Strides strides{};
+            index_t stride = 1;
+            for (int d = 0; d < nd; ++d) {
+                strides[d] = stride;
+                stride *= shape[d];
+            }
+            buf = autodiff::view(buf, shape, strides, 0);
+        }
+    }
+    autodiff::dispatch(src->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        const T* from = src->ptr<T>();
+        T* to = buf->ptr<T>();
+        if (fortran) {
+            // Each observation is one contiguous block of `rows` elements.
+            for (index_t j = 0; j < batch_; ++j) std::memcpy(to + j * rows, from + idx[j] * rows, rows * sizeof(T));
+            return;
+        }
+        for (index_t r = 0; r < rows; ++r, from += n, to += batch_)
+            for (index_t j = 0; j < batch_; ++j) to[j] = from[idx[j]];
+    });
+    return buf;
+}
+
+}  // namespace pyflux::capture

@@ -1,0 +1,38 @@
+// The data of a captured training loop, read in C++: arrays holding every observation, from which
+// each step takes its item, as pyflux.DataLoader and train's other data forms would give it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+
+namespace pyflux::capture {
+
+using autodiff::index_t;
+using autodiff::Tensor;
+
+class Feed {
+public:
+    /// batch > 0: step s takes observations order[s*batch .. (s+1)*batch) along each source's last
+    /// axis into a new array of `batch` observations (C- or Fortran-ordered like the source);
+    /// batch == 0: step s takes observation order[s] along each source's first axis, without
+    /// that axis (a view, no copy). Sources must be C- or Fortran-contiguous; order's entries
+    /// must be valid observation indices (checked here).
+    Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t batch);
+
+    index_t steps() const { return steps_; }
+    /// The data of step s.
+    std::vector<Tensor> item(index_t s);
+
+private:
+    Tensor gather(std::size_t k, const std::int64_t* idx);
+
+    std::vector<Tensor> sources_;
+    std::vector<std::int64_t> order_;
+    index_t batch_;
+    index_t steps_;
+    std::vector<Tensor> buffers_;  // the last batch of each source, reused when nothing else holds it
+};
+
+}  // namespace pyflux::capture

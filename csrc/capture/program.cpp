@@ -1,0 +1,120 @@
+#include "capture/program.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "autodiff/tape.hpp"
+
+namespace pyflux::capture {
+
+using autodiff::Tape;
+
+Program::Program(std::vector<Tensor> params, const std::vector<Tensor>& data) : params_(std::move(params)) {
+    for (const Tensor& p : params_) new_slot(p);
+    for (const Tensor& d : data) {
+        data_slots_.push_back(new_slot(d));
+        data_types_.emplace_back(d->shape, d->dtype);
+    }
+}
+
+int Program::new_slot(const Tensor& t) {
+    const int slot = static_cast<int>(values_.size());
+    values_.push_back(t);
+    is_output_.push_back(false);
+    slots_[t.get()] = slot;
+    return slot;
+}
+
+int Program::slot_of(const Tensor& t) {
+    const auto found = slots_.find(t.get());
+    return found != slots_.end() ? found->second : new_slot(t);
+}
+
+void Program::add(autodiff::Replay replay, std::initializer_list<const Tensor*> inputs, const Tensor& out) {
+    if (finished()) throw std::logic_error("capture: the program is already finished");
+    Op op{std::move(replay), {-1, -1, -1}, -1};
+    int k = 0;
+    for (const Tensor* in : inputs) {
+        if (in && *in) op.in[k] = slot_of(*in);
+        ++k;
+    }
+    // The recorded outputs stay alive until finish, so that no later tensor reuses their address.
+    op.out = new_slot(out);
+    is_output_[op.out] = true;
+    program_.push_back(std::move(op));
+}
+
+void Program::finish(const Tensor& loss) {
+    const auto found = slots_.find(loss.get());
+    if (found == slots_.end() || !is_output_[found->second])
+        throw std::invalid_argument("capture: the loss was not computed by pyflux ops from the parameters and the data");
+    if (loss->size() != 1)
+        throw std::invalid_argument("capture: the loss must be a scalar, got an array of shape " + loss->shape.str());
+    loss_slot_ = found->second;
+    slots_.clear();
+    for (std::size_t s = 0; s < values_.size(); ++s)
+        if (is_output_[s]) values_[s].reset();
+    for (int s : data_slots_) values_[s].reset();
+}
+
+namespace {
+
+double scalar_value(const Tensor& t) {
+    return t->dtype == autodiff::DType::f32 ? static_cast<double>(*t->ptr<float>()) : *t->ptr<double>();
+}
+
+// Empties the outputs and the data when a step ends, normally or not, so that no step holds the
+// last one's memory.
+struct ClearStep {
+    std::vector<Tensor>& values;
+    const std::vector<bool>& is_output;
+    const std::vector<int>& data_slots;
+    ~ClearStep() {
+        for (std::size_t s = 0; s < values.size(); ++s)
+            if (is_output[s]) values[s].reset();
+        for (int s : data_slots) values[s].reset();
+    }
+};
+
+}  // namespace
+
+double Program::step(const std::vector<Tensor>& data, const std::vector<optimisers::Optimiser*>& optimisers) {
+    if (!finished()) throw std::logic_error("capture: the program was never finished");
+    if (data.size() != data_slots_.size() || optimisers.size() != params_.size())
+        throw std::invalid_argument("capture: a step needs one tensor per datum and one optimiser per parameter");
+    ClearStep clear{values_, is_output_, data_slots_};
+    for (std::size_t k = 0; k < data.size(); ++k) {
+        const auto& [shape, dtype] = data_types_[k];
+        if (data[k]->shape != shape || data[k]->dtype != dtype)
+            throw std::invalid_argument("capture: a step's data has shape " + data[k]->shape.str() +
+                                        " where the captured step had " + shape.str());
+        values_[data_slots_[k]] = data[k];
+    }
+    Tape tape;
+    for (const Tensor& p : params_) tape.watch(p);
+    tape.activate();
+    try {
+        for (const Op& op : program_) {
+            const autodiff::OpInputs in{op.in[0] >= 0 ? values_[op.in[0]] : Tensor{},
+                                        op.in[1] >= 0 ? values_[op.in[1]] : Tensor{},
+                                        op.in[2] >= 0 ? values_[op.in[2]] : Tensor{}};
+            values_[op.out] = op.run(in);
+        }
+    } catch (...) {
+        tape.deactivate();
+        throw;
+    }
+    tape.deactivate();
+    const Tensor& loss = values_[loss_slot_];
+    const double value = scalar_value(loss);
+    const std::vector<Tensor> grads = tape.backward(loss, params_);
+    if (!std::isfinite(value)) return value;
+    std::vector<optimisers::Update> updates;
+    updates.reserve(params_.size());
+    for (std::size_t k = 0; k < params_.size(); ++k)
+        if (optimisers[k] && grads[k]) updates.push_back({params_[k], autodiff::contiguous(grads[k]), optimisers[k]});
+    optimisers::update_all(updates);
+    return value;
+}
+
+}  // namespace pyflux::capture

@@ -1,0 +1,259 @@
+"""Captured training: ``train(..., capture=True)``.
+
+The first step is traced as usual, with the data traced too; every op it ran becomes a step of a
+C++ program (``_core.Program``) whose inputs are the parameters and the data item. The program
+then runs every later item in C++, reading the data arrays directly (``_core.Feed``), with no
+Python between steps: the same ops, tape and optimiser updates as the traced step, so the results
+are those of the general path.
+
+What a captured loss may do: anything built from pyflux ops on the parameters, the data and
+constants (numbers, arrays), any Python in between. It must compute the same ops for every item:
+the Python code of the loss runs once, so Python state it reads or changes (a counter, a list of
+losses, a random draw in numpy) is fixed at its first value. Reading a traced value in Python
+(``float(loss)``, ``np.asarray(x)``) raises inside gradient anyway. Dropout and BatchNorm while
+active are refused with :class:`CaptureUnsupported`, since their randomness and running
+statistics live in Python.
+
+What data it reads: a :class:`~pyflux.data.DataLoader` over arrays (shuffled or not, any batch
+size), a list or tuple of items, a ``zip`` of arrays, or ``itertools.repeat(item, n)``, where each
+item is an array or a plain tuple of arrays and numbers of the same shapes throughout (a last
+item of another shape, such as a partial batch, runs on the general path). Anything else trains
+on the general path after a one-line notice.
+"""
+
+import itertools
+import sys
+import threading
+
+import numpy as np
+
+from pyflux import _core
+from pyflux.callbacks import Throttled
+from pyflux.data import DataLoader
+from pyflux.progress import Progress, observations
+
+# Program.run returns to Python at least this often, so that Ctrl-C, the progress line and
+# throttled callbacks get their turn.
+_CHUNK_SECONDS = 0.1
+
+_capturing = threading.local()
+
+
+class CaptureUnsupported(Exception):
+    """A loss or model that a captured step cannot replay faithfully (raised while capturing)."""
+
+
+def refuse_if_capturing(what):
+    """Raises CaptureUnsupported naming ``what`` when called while a training step is captured:
+    for layers whose forward pass depends on Python state (random draws, running statistics)."""
+    if getattr(_capturing, "active", False):
+        raise CaptureUnsupported(f"{what} cannot be captured (its state lives in Python); train it without "
+                                 "capture=True")
+
+
+class _Plan:
+    """How train's data maps onto a Feed: data arrays with one observation (batch == 0) or all
+    observations (batch > 0) per item, the order of the observations, whether an item is a
+    tuple spread over the loss's arguments, and the items left for the general path."""
+
+    def __init__(self, sources, order, batch, splat, rest=()):
+        self.sources, self.order, self.batch, self.splat, self.rest = sources, order, batch, splat, list(rest)
+
+
+def _float_array(a, dtype):
+    arr = np.asarray(a)
+    if arr.dtype.kind in "biu":
+        return arr.astype(dtype)
+    if arr.dtype not in (np.float32, np.float64):
+        raise CaptureUnsupported(f"data of dtype {arr.dtype} is not float, integer or bool")
+    return arr
+
+
+def _loader_plan(loader, dtype):
+    arrays = [_float_array(a, dtype) for a in loader._arrays]
+    splat = type(loader.data) is tuple
+    if isinstance(loader.data, dict) or (isinstance(loader.data, tuple) and not splat):
+        raise CaptureUnsupported("a DataLoader over a dict or named tuple is passed as one argument")
+    n = loader.nobs
+    order = loader._epoch_order()
+    order = np.arange(n) if order is None else order
+    if loader.batchsize < 0:
+        return _Plan([np.ascontiguousarray(np.moveaxis(a, -1, 0)) for a in arrays], order, 0, splat)
+    sources = [a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a) for a in arrays]
+    full = n // loader.batchsize * loader.batchsize
+    rest = []
+    if full < n and loader.partial:
+        rest = [loader._pack([_gather_rest(a, order[full:]) for a in loader._arrays])]
+    return _Plan(sources, order[:full], loader.batchsize, splat, rest)
+
+
+def _gather_rest(a, idx):
+    from pyflux.data import _gather
+    return _gather(a, idx)
+
+
+def _parts(item):
+    """The arrays of one item and whether it is a tuple spread over the loss's arguments."""
+    splat = type(item) is tuple
+    parts = item if splat else (item,)
+    if not parts or not all(isinstance(p, (np.ndarray, np.generic, int, float)) and not isinstance(p, bool)
+                            for p in parts):
+        raise CaptureUnsupported("data items are not arrays or plain tuples of arrays and numbers")
+    return splat, parts
+
+
+def _stacked(items, splat, width):
+    """Each argument of the items stacked along a new first axis, or None when items differ in form or shape."""
+    if not all((type(item) is tuple and len(item) == width) if splat else type(item) is not tuple for item in items):
+        return None
+    columns = zip(*items) if splat else (items,)
+    try:
+        return [np.stack(column) for column in columns]
+    except ValueError:
+        return None
+
+
+def _items_plan(items, dtype, times=None):
+    if not items:
+        raise CaptureUnsupported("there is no data")
+    splat, parts = _parts(items[0])
+    kept, stacked = len(items), _stacked(items, splat, len(parts))
+    if stacked is None and len(items) > 1:
+        kept, stacked = len(items) - 1, _stacked(items[:-1], splat, len(parts))
+    if stacked is None:
+        raise CaptureUnsupported("data items differ in form or shape")
+    sources = [np.ascontiguousarray(_float_array(a, dtype)) for a in stacked]
+    order = np.zeros(times, np.int64) if times is not None else np.arange(kept)
+    return _Plan(sources, order, 0, splat, items[kept:])
+
+
+def plan_data(data, dtype):
+    """The _Plan for train's ``data``; raises CaptureUnsupported naming why data cannot be fed from C++."""
+    if isinstance(data, DataLoader):
+        return _loader_plan(data, dtype)
+    if isinstance(data, itertools.repeat):
+        reduced = data.__reduce__()[1]
+        if len(reduced) < 2:
+            raise CaptureUnsupported("itertools.repeat without a count never ends")
+        return _items_plan([reduced[0]], dtype, times=reduced[1])
+    if isinstance(data, zip):
+        return _items_plan(list(data), dtype)
+    if isinstance(data, (list, tuple)):
+        return _items_plan(list(data), dtype)
+    raise CaptureUnsupported(f"data of type {type(data).__name__} is read item by item in Python (use a list, "
+                             "a zip of arrays, itertools.repeat or a DataLoader over arrays)")
+
+
+def _common_dtype(ps):
+    return np.float32 if all(p.dtype == np.float32 for p in ps) else np.float64
+
+
+def _notice(reason):
+    print(f"pyflux.train: capture=True falls back to the general path: {reason}", file=sys.stderr)
+
+
+def _stop_on(value, i):
+    raise ValueError(f"Loss is {value} on data item {i} (counting from 0), stopping training")
+
+
+class CapturedTrain:
+    """One pass of train with capture: ``run()`` returns the per-step losses, or None when the data
+    or the loss cannot be captured (a notice says why; the caller then trains on the general path,
+    from ``self.done`` items on)."""
+
+    def __init__(self, loss, ps, states, data, make_args, step, bar, callbacks):
+        self.loss, self.ps, self.states, self.data = loss, ps, states, data
+        self.make_args, self.general_step, self.bar, self.callbacks = make_args, step, bar, callbacks
+        self.done = 0
+
+    def run(self):
+        if isinstance(self.data, zip):
+            self.data = list(self.data)  # read once here; the general path may need the items again
+        try:
+            plan = plan_data(self.data, _common_dtype(self.ps))
+        except CaptureUnsupported as e:
+            _notice(e)
+            return None
+        feed = _core.Feed(plan.sources, plan.order, plan.batch)
+        losses = np.empty(feed.steps + len(plan.rest))
+        if feed.steps:
+            program = self._capture(feed, plan.splat, losses)
+            if program is None:
+                return self._general(feed, plan, losses)
+            self._replay(program, feed, losses)
+        for k, item in enumerate(plan.rest):
+            i = feed.steps + k
+            losses[i] = self._general_item(item, i)
+        return losses
+
+    def _args(self, parts, splat):
+        return self.make_args(tuple(parts) if splat else parts[0])
+
+    def _capture(self, feed, splat, losses):
+        """Step 0, traced and recorded; the program, or None (after the step is taken on the general
+        path) when the loss cannot be captured."""
+        data = feed.item(0)
+        program = _core.Program(self.ps, data)
+        tape = _core.Tape([*self.ps, *data])
+        _capturing.active = True
+        try:
+            with tape, program:
+                value = self.loss(*self._args(data, splat))
+            value = value[0] if isinstance(value, tuple) else value
+            grads = tape.gradient(value, self.ps)
+            program.finish(value)
+        except (CaptureUnsupported, TypeError, ValueError) as e:
+            _notice(e)
+            self.done = 0
+            return None
+        finally:
+            _capturing.active = False
+        loss_value = float(value)
+        if not np.isfinite(loss_value):
+            _stop_on(loss_value, 0)
+        _core.optimisers_update(self.ps, grads, self.states)
+        losses[0] = loss_value
+        self._after_steps(losses, 0, 1, feed)
+        return program
+
+    def _replay(self, program, feed, losses):
+        every_step = any(not isinstance(f, Throttled) for f in self.callbacks) or (
+            self.bar is not None and not isinstance(self.bar, Progress))
+        s = 1
+        while s < feed.steps:
+            stop = s + 1 if every_step else feed.steps
+            nxt, finite = program.run(feed, s, stop, self.states, losses, _CHUNK_SECONDS)
+            self._after_steps(losses, s, nxt, feed)
+            if not finite:
+                _stop_on(losses[nxt], nxt)
+            s = nxt
+
+    def _after_steps(self, losses, start, stop, feed):
+        if stop <= start:
+            return
+        if self.bar is not None:
+            if isinstance(self.bar, Progress):
+                self.bar.steps_done(losses[start:stop], observations(tuple(feed.item(0))))
+            else:
+                for s in range(start, stop):
+                    self.bar.step(float(losses[s]), None)
+        for f in self.callbacks:
+            f()
+
+    def _general_item(self, item, i):
+        args = self.make_args(item)
+        grads, value = self.general_step(self.loss, args, self.ps, i)
+        _core.optimisers_update(self.ps, grads, self.states)
+        if self.bar is not None:
+            self.bar.step(value, item)
+        for f in self.callbacks:
+            f()
+        return value
+
+    def _general(self, feed, plan, losses):
+        for s in range(feed.steps):
+            parts = [np.asarray(t) for t in feed.item(s)]
+            losses[s] = self._general_item(tuple(parts) if plan.splat else parts[0], s)
+        for k, item in enumerate(plan.rest):
+            losses[feed.steps + k] = self._general_item(item, feed.steps + k)
+        return losses
