@@ -5,6 +5,7 @@ each is fused into Dense's forward pass. Names print as Flux 0.16 prints them (`
 ``logσ``, ``gelu_tanh``); the ASCII names ``sigmoid``, ``hardsigmoid``, ``logsigmoid`` (and
 ``gelu_tanh`` for ``gelu``) are the same objects."""
 
+import inspect
 import numbers
 
 import numpy as np
@@ -16,9 +17,13 @@ class Activation:
     """A named elementwise function. ``code`` selects its kernel inside Dense's fused pass, and
     ``param`` is the parameter that pass uses (the default; None for activations without one)."""
 
-    def __init__(self, name, code, op, doc, param=None):
+    def __init__(self, name, code, op, doc, param=None, keyword=None):
         self.name, self.code, self.param, self._op = name, code, param, op
         self.__doc__ = doc
+        # What inspect.signature and help() show: (x) or (x, a=0.01).
+        x = inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        extra = [] if keyword is None else [inspect.Parameter(keyword, x.kind, default=param)]
+        self.__signature__ = inspect.Signature([x, *extra])
 
     def __call__(self, x, *args, **kwargs):
         if isinstance(x, numbers.Real):
@@ -51,7 +56,7 @@ def _build():
         shown, aliases = _FLUX_NAMES.get(name, (name, ()))
         # identity hands its argument back untouched (Dense skips it), as Flux's does.
         op = _identity if name == "identity" else getattr(_core, name)
-        act = Activation(shown, entry["code"], op, entry["doc"], param=entry["default"])
+        act = Activation(shown, entry["code"], op, entry["doc"], param=entry["default"], keyword=entry["param"])
         for n in (name, *aliases):
             exported[n] = act
     return exported

@@ -110,9 +110,19 @@ def fit(model, X, Y, *, loss, opt, epochs=1, batchsize=32, shuffle=True, validat
     the steps run in C++, so the training metrics are computed on the training data after each
     epoch instead of from each step's predictions; the loss is still the mean over the steps.
 
-    >>> history = fit(model, X, Y, loss=logitcrossentropy, opt=Adam(), epochs=5,
-    ...               validation_split=0.1, metrics=["accuracy"])       # doctest: +SKIP
-    >>> history.history["val_accuracy"][-1]                              # doctest: +SKIP
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> flux.seed(0)
+    >>> X = np.array([[0.0, 1.0, 2.0, 3.0]], dtype=np.float32)
+    >>> model = flux.Dense(1, 1)
+    >>> history = flux.fit(model, X, 2 * X + 1, loss=flux.mse, opt=flux.Descent(0.1), epochs=300, batchsize=4,
+    ...                    progress=False)
+    >>> history
+    History(epochs=300, keys=['loss'])
+    >>> history.history["loss"][-1] < 1e-6
+    True
+    >>> model.weight.round(2), model.bias.round(2)
+    (array([[2.]], dtype=float32), array([1.], dtype=float32))
     """
     _check_callable(loss, "loss", "a function loss(ŷ, y) such as logitcrossentropy")
     X, Y = _pair(X, Y, "X and Y")

@@ -1,7 +1,11 @@
 """gradient and withgradient, in Flux's explicit style (``gradient(f, x, model)``) and its implicit
 style (``gradient(lambda: loss(x, y), params(model))``)."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +42,7 @@ class Params:
         return f"Params([{shapes}])"
 
 
-def params(*xs):
+def params(*xs: Any) -> Params:
     """``params(model)`` / ``params(W, b)``: the trainable arrays of the arguments, as :class:`Params`."""
     return Params(xs)
 
@@ -151,7 +155,7 @@ def _plain(x):
     return x
 
 
-def withgradient(f, *args):
+def withgradient(f: Callable[..., Any], *args: Any) -> tuple[Any, tuple[Any, ...] | Grads]:
     """``withgradient(f, *args) -> (value, grads)``: f's value and its gradient.
 
     Explicit style: ``grads`` is a tuple with one entry per argument: a float for a number, a numpy
@@ -183,7 +187,7 @@ def withgradient(f, *args):
     return _plain(out), tuple(arg.gradient(by_id) for arg in arguments)
 
 
-def gradient(f, *args):
+def gradient(f: Callable[..., Any], *args: Any) -> tuple[Any, ...] | Grads:
     """``gradient(f, *args)``: the gradient of the scalar ``f(*args)`` with respect to each argument.
 
     >>> import pyflux as flux

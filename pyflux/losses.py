@@ -13,11 +13,15 @@ A target of a different shape than the prediction raises ValueError naming both 
 target skips the check and broadcasts.
 """
 
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 import numpy as np
 
 from pyflux import _core
+from pyflux._typing import Aggregate, Input, Output
 from pyflux._core import log, logsoftmax, mean, relu, sum
 from pyflux.activations import logsigmoid
 
@@ -41,7 +45,7 @@ def _as_float(x, dtype):
     return arr.astype(dtype)
 
 
-def _prepare(name, yhat, y, *, labels_hint=False):
+def _prepare(name: str, yhat: Input, y: Input, *, labels_hint: bool = False) -> tuple[Any, Any]:
     """ŷ and y ready for a loss: Flux's size check (a scalar target skips it), lists as arrays, and
     integer or bool inputs promoted to ŷ's float type (float64 when ŷ is not float), as Flux's
     arithmetic does."""
@@ -84,7 +88,7 @@ def _xlogy(x, y):
 
 # --- regression -----------------------------------------------------------------------------------
 
-def mse(yhat, y, *, agg=mean):
+def mse(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     """``mse(ŷ, y; agg=mean) = agg((ŷ - y)²)``: mean squared error over all elements.
 
     ŷ and y have the same shape (or y is a scalar). ``agg`` may be ``flux.mean``, ``flux.sum`` or
@@ -95,7 +99,7 @@ def mse(yhat, y, *, agg=mean):
     return agg(d * d)
 
 
-def mae(yhat, y, *, agg=mean):
+def mae(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     """``mae(ŷ, y; agg=mean) = agg(|ŷ - y|)``: mean absolute error over all elements.
 
     ŷ and y have the same shape. The derivative of |e| at e = 0 is taken as 0.
@@ -104,7 +108,7 @@ def mae(yhat, y, *, agg=mean):
     return agg(_abs(yhat - y))
 
 
-def msle(yhat, y, *, agg=mean, eps=None):
+def msle(yhat: Input, y: Input, *, agg: Aggregate = mean, eps: float | None = None) -> Output:
     """``msle(ŷ, y; agg=mean, eps) = agg(log((ŷ + eps) / (y + eps))²)``: mean squared log error.
 
     Over all elements of same-shaped, non-negative ŷ and y; it penalises under-estimates more than
@@ -116,7 +120,7 @@ def msle(yhat, y, *, agg=mean, eps=None):
     return agg(r * r)
 
 
-def huber_loss(yhat, y, *, agg=mean, delta=1.0):
+def huber_loss(yhat: Input, y: Input, *, agg: Aggregate = mean, delta: float = 1.0) -> Output:
     """``huber_loss(ŷ, y; agg=mean, delta=1)``, elementwise with ``e = |ŷ - y|``::
 
         0.5 e²               if e < delta
@@ -130,7 +134,7 @@ def huber_loss(yhat, y, *, agg=mean, delta=1.0):
     return agg(0.5 * m * m + delta * (e - m))
 
 
-def poisson_loss(yhat, y, *, agg=mean):
+def poisson_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     """``poisson_loss(ŷ, y; agg=mean) = agg(ŷ - xlogy(y, ŷ))``: Poisson negative log-likelihood.
 
     ŷ > 0 are predicted rates, y the observed counts, same shape, over all elements;
@@ -144,19 +148,26 @@ def poisson_loss(yhat, y, *, agg=mean):
 # Flux writes these with xlogy(y, p); where p = ŷ + eps > 0 the plain product y·log(p) is already
 # 0 at y == 0, so they use it.
 
-def crossentropy(yhat, y, *, dims=0, agg=mean, eps=None):
+def crossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean, eps: float | None = None) -> Output:
     """``crossentropy(ŷ, y; dims=0, agg=mean, eps=eps(ŷ's dtype))``: ``agg(-Σ_dims y log(ŷ + eps))``.
 
     ŷ holds probabilities (e.g. softmax output), y the targets (e.g. one-hot), features x batch:
     the sum runs over the class axis ``dims`` (Flux's dims=1) and agg averages over samples.
     Prefer :func:`logitcrossentropy` on logits, which is numerically stable.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> yhat = np.array([[0.9, 0.2], [0.1, 0.8]])     # 2 classes x 2 samples
+    >>> y = flux.onehotbatch([0, 1], [0, 1])
+    >>> print(round(flux.crossentropy(yhat, y), 4))   # the mean of -log(0.9) and -log(0.8)
+    0.1643
     """
     yhat, y = _prepare("crossentropy", yhat, y, labels_hint=True)
     eps = _eps(yhat) if eps is None else eps
     return agg(-sum(y * log(yhat + eps), dims))
 
 
-def logitcrossentropy(yhat, y, *, dims=0, agg=mean):
+def logitcrossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean) -> Output:
     """``logitcrossentropy(ŷ, y; dims=0, agg=mean)``: ``agg(-Σ_dims y logsoftmax(ŷ))``.
 
     ŷ holds logits and y the targets (e.g. one-hot), same shape, features x batch: per sample
@@ -167,7 +178,7 @@ def logitcrossentropy(yhat, y, *, dims=0, agg=mean):
     return agg(-sum(y * logsoftmax(yhat, dims), dims))
 
 
-def binarycrossentropy(yhat, y, *, agg=mean, eps=None):
+def binarycrossentropy(yhat: Input, y: Input, *, agg: Aggregate = mean, eps: float | None = None) -> Output:
     """``binarycrossentropy(ŷ, y; agg=mean, eps)``: ``agg(-y log(ŷ + eps) - (1 - y) log(1 - ŷ + eps))``.
 
     ŷ holds probabilities in [0, 1] (e.g. sigmoid output), y the targets in [0, 1], same shape;
@@ -178,7 +189,7 @@ def binarycrossentropy(yhat, y, *, agg=mean, eps=None):
     return agg(-y * log(yhat + eps) - (1 - y) * log(1 - yhat + eps))
 
 
-def logitbinarycrossentropy(yhat, y, *, agg=mean):
+def logitbinarycrossentropy(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     """``logitbinarycrossentropy(ŷ, y; agg=mean) = agg((1 - y) ŷ - logσ(ŷ))``.
 
     Equal to ``binarycrossentropy(σ(ŷ), y)`` but computed stably from the logits ŷ, over all
@@ -188,7 +199,7 @@ def logitbinarycrossentropy(yhat, y, *, agg=mean):
     return agg((1 - y) * yhat - logsigmoid(yhat))
 
 
-def kldivergence(yhat, y, *, dims=0, agg=mean, eps=None):
+def kldivergence(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean, eps: float | None = None) -> Output:
     """``kldivergence(ŷ, y; dims=0, agg=mean, eps)``: the Kullback-Leibler divergence of ŷ from y,
 
         agg(Σ_dims xlogx(y)) + crossentropy(ŷ, y; dims, agg, eps)  =  agg(Σ_dims y log(y / (ŷ + eps)))
@@ -201,7 +212,8 @@ def kldivergence(yhat, y, *, dims=0, agg=mean, eps=None):
     return entropy + crossentropy(yhat, y, dims=dims, agg=agg, eps=eps)
 
 
-def focal_loss(yhat, y, *, dims=0, agg=mean, gamma=2, eps=None):
+def focal_loss(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean, gamma: float = 2,
+               eps: float | None = None) -> Output:
     """``focal_loss(ŷ, y; dims=0, agg=mean, gamma=2, eps)``, with ``p = ŷ + eps``::
 
         agg(Σ_dims -y (1 - p)^gamma log(p))
@@ -215,7 +227,8 @@ def focal_loss(yhat, y, *, dims=0, agg=mean, gamma=2, eps=None):
     return agg(sum(-y * (1 - p) ** gamma * log(p), dims))
 
 
-def binary_focal_loss(yhat, y, *, agg=mean, gamma=2, eps=None):
+def binary_focal_loss(yhat: Input, y: Input, *, agg: Aggregate = mean, gamma: float = 2,
+                      eps: float | None = None) -> Output:
     """``binary_focal_loss(ŷ, y; agg=mean, gamma=2, eps)``, with ``p = ŷ + eps``::
 
         p_t = y p + (1 - y)(1 - p);   agg(-(1 - p_t)^gamma log(p_t))
@@ -229,7 +242,7 @@ def binary_focal_loss(yhat, y, *, agg=mean, gamma=2, eps=None):
     return agg(-((1 - p_t) ** gamma) * log(p_t))
 
 
-def label_smoothing(y, alpha, *, dims=0):
+def label_smoothing(y: Input, alpha: float, *, dims: int | None = 0) -> Output:
     """``label_smoothing(y, alpha; dims=0)``: smoothed targets, for use with the losses above.
 
     ``dims=0`` (Flux's dims=1): y holds one-hot columns along axis 0, and the result is
@@ -252,7 +265,7 @@ def label_smoothing(y, alpha, *, dims=0):
 
 # --- margin ---------------------------------------------------------------------------------------
 
-def hinge_loss(yhat, y, *, agg=mean):
+def hinge_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     """``hinge_loss(ŷ, y; agg=mean) = agg(max(0, 1 - ŷ y))``, over all elements.
 
     ŷ are real scores, y the targets in {-1, 1}, same shape.
@@ -261,7 +274,7 @@ def hinge_loss(yhat, y, *, agg=mean):
     return agg(relu(1 - yhat * y))
 
 
-def squared_hinge_loss(yhat, y, *, agg=mean):
+def squared_hinge_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     """``squared_hinge_loss(ŷ, y; agg=mean) = agg(max(0, 1 - ŷ y)²)``, over all elements.
 
     ŷ are real scores, y the targets in {-1, 1}, same shape.

@@ -2,7 +2,10 @@
 ``update(opt, params, grads)`` (implicit style); ``adjust``, ``freeze`` and ``thaw`` of a state tree.
 The rules themselves are in :mod:`pyflux.rules`."""
 
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -45,9 +48,17 @@ class Leaf:
         return f"Leaf({self.rule!r}, {self.state!r}{frozen})"
 
 
-def setup(rule, model):
+def setup(rule: Rule, model: Any) -> Any:
     """``setup(rule, model)``: the optimiser state for model, a tree that mirrors it with a
-    :class:`Leaf` at each parameter. Pass it to :func:`update` and :func:`train`."""
+    :class:`Leaf` at each parameter. Pass it to :func:`update` and :func:`train`.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.array([[1.0, 2.0]]), False)      # weight (1, 2), no bias
+    >>> state = flux.setup(flux.Adam(0.01), model)
+    >>> state.weight
+    Leaf(Adam(eta=0.01, beta=(0.9, 0.999), epsilon=1e-08), <Adam state for a (1, 2) float64 parameter>)
+    """
     if not isinstance(rule, Rule):
         raise TypeError(f"setup: expected an optimisation rule such as Descent(0.1), got {rule!r}")
     leaves = {}  # a parameter shared by several layers gets one leaf, as in Flux
@@ -63,13 +74,25 @@ def setup(rule, model):
     return tree
 
 
-def update(state, model, grads):
+def update(state: Any, model: Any, grads: Any) -> tuple[Any, Any]:
     """Applies one optimisation step in place.
 
     Explicit style: ``update(state, model, grads)`` with ``state = setup(rule, model)`` and
     ``grads`` the gradient for the model (``gradient(loss, model)[0]``); returns ``(state, model)``.
     Implicit style: ``update(opt, params, grads)`` with ``grads`` from
     ``gradient(lambda: ..., params)``.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.array([[1.0, 2.0]]), False)
+    >>> state = flux.setup(flux.Descent(0.1), model)
+    >>> x, y = np.array([1.0, 1.0]), np.array([0.0])
+    >>> grads = flux.gradient(lambda m: flux.mse(m(x), y), model)[0]
+    >>> grads.weight                     # 2 (W x - y) xᵀ
+    array([[6., 6.]])
+    >>> state, model = flux.update(state, model, grads)
+    >>> model.weight                     # W - 0.1 * grads.weight
+    Param([[0.4, 1.4]], dtype=float64)
     """
     if isinstance(model, Params):
         if not isinstance(state, Rule):

@@ -24,7 +24,45 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return getattr(ufunc, method)(*plain, **kwargs)
 
 
-_core._set_array_ufunc(_array_ufunc)
+def _tensors(value):
+    """The Tensors among a numpy function's arguments, looking inside lists and tuples."""
+    if isinstance(value, _core.Tensor):
+        yield value
+    elif type(value) in (list, tuple):
+        for item in value:
+            yield from _tensors(item)
+
+
+def _plain(value):
+    """value with every Tensor (also inside lists and tuples) replaced by a numpy view of its data."""
+    if isinstance(value, _core.Tensor):
+        return value.numpy()
+    if type(value) in (list, tuple):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
+def _array_function(self, func, types, args, kwargs):
+    """Tensor.__array_function__: numpy functions that are not ufuncs (np.dot, np.concatenate, ...).
+    Outside gradient they run on the data, as for an ndarray; inside they are refused, naming the
+    pyflux function to use, since numpy would compute them without a gradient. Those that read only
+    the shape (np.shape, np.ndim, np.size) work on traced values too."""
+    if func in _SHAPE_ONLY and args and isinstance(args[0], _core.Tensor):
+        return _SHAPE_ONLY[func](*args, **kwargs)
+    if any(t.traced for t in _tensors((args, tuple(kwargs.values())))):
+        name = f"{func.__module__}.{func.__name__}"
+        hint = _FUNCTION_HINTS.get(func.__name__, "use pyflux operations (flux.sum, flux.exp, @, indexing, ...)")
+        raise TypeError(f"{name} cannot be traced by gradient (numpy would drop the gradient); {hint}")
+    return func(*_plain(args), **{key: _plain(value) for key, value in kwargs.items()})
+
+
+def _size(a, axis=None):
+    return a.size if axis is None else a.shape[axis]
+
+
+_SHAPE_ONLY = {np.shape: lambda a: tuple(a.shape), np.ndim: lambda a: a.ndim, np.size: _size}
+
+_core._set_numpy_hooks(_array_ufunc, _array_function)
 
 # numpy methods that change an array's size, which a Param's fixed storage cannot do.
 _RESIZING = frozenset({"resize"})
@@ -44,6 +82,20 @@ _CORE_UFUNCS = {
 _FLUX_HINTS = {
     "maximum": "use flux.relu (max(x, 0)) or a pyflux expression",
     "reciprocal": "use 1 / x",
+}
+
+
+_NO_JOIN = ("pyflux has no traced concatenation: build the joined array before gradient, or combine the parts "
+            "with pyflux arithmetic")
+
+# What to use instead of numpy functions (not ufuncs) on traced values.
+_FUNCTION_HINTS = {
+    "dot": "use x @ y (flux's matmul)", "inner": "use x @ y (flux's matmul)", "vdot": "use flux.sum(x * y)",
+    "sum": "use flux.sum(x, axis) or x.sum(axis)", "mean": "use flux.mean(x, axis) or x.mean(axis)",
+    "reshape": "use x.reshape(shape)", "ravel": "use x.reshape(-1)", "transpose": "use x.T",
+    "concatenate": _NO_JOIN, "stack": _NO_JOIN, "vstack": _NO_JOIN, "hstack": _NO_JOIN,
+    "where": "pyflux has no traced where: blend with a constant 0/1 mask (x * mask + y * (1 - mask))",
+    "clip": "use flux.hardtanh (clamp to [-1, 1]), flux.relu6 (to [0, 6]) or flux.relu (below at 0)",
 }
 
 

@@ -10,6 +10,8 @@ parameter's state, a ``_core.Optimiser`` whose arrays (moments, step count ``t``
 instead. ``t`` counts steps from 1.
 """
 
+from __future__ import annotations
+
 import copy
 import math
 import numbers
@@ -73,8 +75,8 @@ class Rule:
     ``init(p) -> state`` and ``apply(state, p, g, out=None) -> state``, both run by the C++ rule of
     the same name."""
 
-    _hyper = ()
-    _fixed = ()  # hyperparameters that adjust leaves alone
+    _hyper: tuple[str, ...] = ()
+    _fixed: tuple[str, ...] = ()  # hyperparameters that adjust leaves alone
 
     @property
     def stateful(self):
@@ -160,7 +162,7 @@ class Descent(Rule):
 
     _hyper = ("eta",)
 
-    def __init__(self, eta=0.1):
+    def __init__(self, eta: float = 0.1) -> None:
         self._assign(eta=eta)
 
 
@@ -169,7 +171,7 @@ class Momentum(Rule):
 
     _hyper = ("eta", "rho")
 
-    def __init__(self, eta=0.01, rho=0.9):
+    def __init__(self, eta: float = 0.01, rho: float = 0.9) -> None:
         self._assign(eta=eta, rho=rho)
 
 
@@ -179,7 +181,7 @@ class Nesterov(Rule):
 
     _hyper = ("eta", "rho")
 
-    def __init__(self, eta=0.001, rho=0.9):
+    def __init__(self, eta: float = 0.001, rho: float = 0.9) -> None:
         self._assign(eta=eta, rho=rho)
 
 
@@ -194,7 +196,8 @@ class RMSProp(Rule):
     _hyper = ("eta", "rho", "epsilon", "centred")
     _fixed = ("centred",)
 
-    def __init__(self, eta=0.001, rho=0.9, epsilon=1e-8, *, centred=False, centered=None):
+    def __init__(self, eta: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8, *, centred: bool = False,
+                 centered: bool | None = None) -> None:
         self._assign(eta=eta, rho=rho, epsilon=epsilon, centred=centred if centered is None else centered)
 
 
@@ -204,7 +207,7 @@ class _AdamFamily(Rule):
 
     _hyper = ("eta", "beta", "epsilon")
 
-    def __init__(self, eta=0.001, beta=(0.9, 0.999), epsilon=1e-8):
+    def __init__(self, eta: float = 0.001, beta: tuple[float, float] = (0.9, 0.999), epsilon: float = 1e-8) -> None:
         self._assign(eta=eta, beta=beta, epsilon=epsilon)
 
 
@@ -214,6 +217,17 @@ class Adam(_AdamFamily):
     ``m = β1 m + (1 - β1) g``; ``v = β2 v + (1 - β2) g²``;
     ``Δ = eta (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + epsilon)``.
     State: m and v start at zero, with the powers β^t kept per parameter.
+
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> rule = flux.Adam(0.1)
+    >>> p = flux.param(np.zeros(2))
+    >>> state = rule.init(p)
+    >>> state = rule.apply(state, p, np.array([1.0, -2.0]))   # a first step moves each entry by about eta
+    >>> p
+    Param([-0.1,  0.1], dtype=float64)
+    >>> state["m"], state["t"]
+    (array([ 0.1, -0.2]), array(1))
     """
 
 
@@ -228,7 +242,7 @@ class OAdam(_AdamFamily):
     ``term' = eta (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + epsilon)``; ``Δ = 2 term' - term``.
     State: m = v = term = 0 and the powers β^t."""
 
-    def __init__(self, eta=0.001, beta=(0.5, 0.9), epsilon=1e-8):
+    def __init__(self, eta: float = 0.001, beta: tuple[float, float] = (0.5, 0.9), epsilon: float = 1e-8) -> None:
         super().__init__(eta, beta, epsilon)
 
 
@@ -239,7 +253,8 @@ class AdamW(_AdamFamily):
 
     _hyper = ("eta", "beta", "lambd", "epsilon", "couple")
 
-    def __init__(self, eta=0.001, beta=(0.9, 0.999), lambd=0.0, epsilon=1e-8, *, couple=True):
+    def __init__(self, eta: float = 0.001, beta: tuple[float, float] = (0.9, 0.999), lambd: float = 0.0,
+                 epsilon: float = 1e-8, *, couple: bool = True) -> None:
         self._assign(eta=eta, beta=beta, lambd=lambd, epsilon=epsilon, couple=couple)
 
 
@@ -269,7 +284,7 @@ class AdaGrad(Rule):
 
     _hyper = ("eta", "epsilon")
 
-    def __init__(self, eta=0.1, epsilon=1e-8):
+    def __init__(self, eta: float = 0.1, epsilon: float = 1e-8) -> None:
         self._assign(eta=eta, epsilon=epsilon)
 
 
@@ -280,7 +295,7 @@ class AdaDelta(Rule):
 
     _hyper = ("rho", "epsilon")
 
-    def __init__(self, rho=0.9, epsilon=1e-8):
+    def __init__(self, rho: float = 0.9, epsilon: float = 1e-8) -> None:
         self._assign(rho=rho, epsilon=epsilon)
 
 
@@ -290,7 +305,7 @@ class Lion(Rule):
 
     _hyper = ("eta", "beta")
 
-    def __init__(self, eta=0.001, beta=(0.9, 0.999)):
+    def __init__(self, eta: float = 0.001, beta: tuple[float, float] = (0.9, 0.999)) -> None:
         self._assign(eta=eta, beta=beta)
 
 
@@ -301,7 +316,7 @@ class ClipGrad(Rule):
 
     _hyper = ("delta",)
 
-    def __init__(self, delta=10.0):
+    def __init__(self, delta: float = 10.0) -> None:
         self._assign(delta=delta)
 
 
@@ -312,7 +327,7 @@ class ClipNorm(Rule):
 
     _hyper = ("omega", "p", "throw")
 
-    def __init__(self, omega=10.0, p=2, *, throw=True):
+    def __init__(self, omega: float = 10.0, p: float = 2, *, throw: bool = True) -> None:
         self._assign(omega=omega, p=p, throw=throw)
 
 
@@ -322,7 +337,7 @@ class WeightDecay(Rule):
 
     _hyper = ("lambd",)
 
-    def __init__(self, lambd=5e-4):
+    def __init__(self, lambd: float = 5e-4) -> None:
         self._assign(lambd=lambd)
 
 
@@ -332,7 +347,7 @@ class SignDecay(Rule):
 
     _hyper = ("lambd",)
 
-    def __init__(self, lambd=1e-3):
+    def __init__(self, lambd: float = 1e-3) -> None:
         self._assign(lambd=lambd)
 
 
@@ -342,7 +357,7 @@ class OptimiserChain(Rule):
     gradient). State: one part per rule (``state.arrays()["1"]`` is the second rule's). An empty
     chain is ``Descent(1)``. ``adjust`` forwards to every rule in the chain."""
 
-    def __init__(self, *rules):
+    def __init__(self, *rules: Rule) -> None:
         for rule in rules:
             if not isinstance(rule, Rule):
                 raise TypeError(f"OptimiserChain: expected optimisation rules, got {rule!r}")
@@ -370,6 +385,9 @@ class OptimiserChain(Rule):
         return f"OptimiserChain({', '.join(map(repr, self.rules))})"
 
 
-# Every rule class, for ``from pyflux.rules import *``: a new rule is exported by defining it here.
-__all__ = sorted(name for name, obj in list(globals().items())
-                 if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and not name.startswith("_"))
+# Every rule class, for ``from pyflux.rules import *`` (a literal list, so that type checkers read it too;
+# tests/test_typing.py checks that it names every rule).
+__all__ = [
+    "AMSGrad", "AdaDelta", "AdaGrad", "AdaMax", "Adam", "AdamW", "ClipGrad", "ClipNorm", "Descent", "Lion",
+    "Momentum", "NAdam", "Nesterov", "OAdam", "OptimiserChain", "RAdam", "RMSProp", "SignDecay", "WeightDecay",
+]

@@ -67,6 +67,16 @@ def train(loss, model, data, opt, *, cb=None, progress=False, capture=False):
     Explicit style: ``train(loss, model, data, state)`` calls ``loss(model, *item)`` and updates with
     ``state = setup(rule, model)`` (a rule is also accepted; its state is then discarded at the end).
 
+    >>> import numpy as np
+    >>> import pyflux as flux
+    >>> model = flux.Dense(np.zeros((1, 1)), np.zeros(1))      # learn y = 2x + 1
+    >>> data = [(np.array([[x]]), np.array([[2 * x + 1]])) for x in (0.0, 1.0, 2.0)]
+    >>> state = flux.setup(flux.Descent(0.1), model)
+    >>> for epoch in range(200):
+    ...     losses = flux.train(lambda m, x, y: flux.mse(m(x), y), model, data, state)
+    >>> model.weight.round(3), model.bias.round(3)
+    (array([[2.]]), array([1.]))
+
     A tuple item is spread over the loss's arguments; anything else is passed as one argument.
     If the loss is NaN or infinite, training stops with a ValueError naming the data item, before
     that item's update.

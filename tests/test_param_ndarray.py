@@ -67,3 +67,58 @@ def test_ndarray_with_a_float32_param_keeps_the_params_dtype(p):
 def test_numpy_function_on_a_traced_value_names_the_pyflux_way(fn, hint):
     with pytest.raises(TypeError, match=f"numpy.* cannot be traced by gradient; .*{hint}"):
         flux.gradient(lambda x: flux.sum(fn(x)), np.ones(2))
+
+
+W2 = flux.param(np.eye(2))
+
+
+@pytest.mark.parametrize("fn, name, hint", [
+    (lambda x: np.dot(W2, x), "numpy.dot", "x @ y"),
+    (lambda x: np.dot(x, np.ones(2)), "numpy.dot", "x @ y"),
+    (lambda x: np.concatenate([x, np.ones(2)]), "numpy.concatenate", "no traced concatenation"),
+    (lambda x: np.concatenate((np.ones(2), x)), "numpy.concatenate", "no traced concatenation"),
+    (lambda x: np.stack([x, x]), "numpy.stack", "no traced concatenation"),
+    (lambda x: np.where(np.array([True, False]), x, 0.0), "numpy.where", "x \\* mask"),
+    (lambda x: np.sum(x), "numpy.sum", "flux.sum"),
+    (lambda x: np.mean(x, axis=0), "numpy.mean", "flux.mean"),
+    (lambda x: np.clip(x, 0, 1), "numpy.clip", "flux.hardtanh"),
+    (lambda x: np.linalg.norm(x), "numpy.linalg.norm", "pyflux operations"),
+])
+def test_numpy_non_ufunc_on_a_traced_value_names_the_pyflux_function(fn, name, hint):
+    with pytest.raises(TypeError, match=f"{name} cannot be traced by gradient .*{hint}"):
+        flux.gradient(lambda x: flux.sum(fn(x)), np.ones(2))
+
+
+def test_numpy_maximum_is_a_ufunc_and_still_names_its_fix():
+    with pytest.raises(TypeError, match="numpy.maximum cannot be traced by gradient; .*flux.relu"):
+        flux.gradient(lambda x: flux.sum(np.maximum(x, 0)), np.ones(2))
+
+
+def test_numpy_functions_work_on_params_outside_gradient(p):
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(np.dot(p, p.T), a @ a.T)
+    np.testing.assert_array_equal(np.concatenate([p, a]), np.concatenate([a, a]))
+    np.testing.assert_array_equal(np.stack((p, p)), np.stack((a, a)))
+    np.testing.assert_array_equal(np.where(p > 2, p, -1.0), np.where(a > 2, a, -1.0))
+    assert np.sum(p) == 15.0 and np.mean(p, axis=1).tolist() == [1.0, 4.0]
+    assert np.allclose(p, a) and np.array_equal(p, a)
+    out = np.empty((2, 2))
+    assert np.dot(p, p.T, out=out) is out
+
+
+def test_numpy_functions_write_into_a_param_outside_gradient(p):
+    np.copyto(p, 1.0)
+    np.testing.assert_array_equal(np.asarray(p), np.ones((2, 3)))
+    np.dot(np.eye(2), np.full((2, 3), 2.0), out=p)
+    np.testing.assert_array_equal(np.asarray(p), np.full((2, 3), 2.0))
+
+
+def test_numpy_shape_functions_read_a_traced_value():
+    seen = []
+
+    def f(x):
+        seen.append((np.shape(x), np.ndim(x), np.size(x), np.size(x, 1)))
+        return flux.sum(x)
+
+    flux.gradient(f, np.ones((2, 3)))
+    assert seen == [((2, 3), 2, 6, 3)]

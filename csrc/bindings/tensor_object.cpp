@@ -309,13 +309,16 @@ void bind_tensor(py::module_& m) {
     Py_INCREF(&TensorType);
     m.add_object("Tensor", reinterpret_cast<PyObject*>(&TensorType));
     m.def(
-        "_set_array_ufunc",
-        [](py::object hook) {
-            if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", hook.ptr()) < 0)
+        "_set_numpy_hooks",
+        [](py::object array_ufunc, py::object array_function) {
+            if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", array_ufunc.ptr()) < 0 ||
+                PyDict_SetItemString(TensorType.tp_dict, "__array_function__", array_function.ptr()) < 0)
                 throw py::error_already_set();
             PyType_Modified(&TensorType);
         },
-        "Installs Tensor.__array_ufunc__ (defined in pyflux.param, which knows the pyflux ops).");
+        py::arg("array_ufunc"), py::arg("array_function"),
+        "Installs Tensor.__array_ufunc__ and Tensor.__array_function__ (defined in pyflux.param, which knows "
+        "the pyflux ops).");
 }
 
 }  // namespace pyflux::bindings

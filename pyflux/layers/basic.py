@@ -1,17 +1,23 @@
 """Layers: Dense and Chain (Flux's semantics, features x batch, weight (out, in)), Scale and Embedding."""
 
+from __future__ import annotations
+
 import numbers
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pyflux import _core
 from pyflux.activations import Activation, identity
 from pyflux.initialise import glorot_uniform, ones32, randn32
 from pyflux.layers import show
-from pyflux.layers.common import check_size, make_bias, match_eltype, warn_eltype
+from pyflux._typing import Activation as ActivationFn, Array, Initialiser, Input
+from pyflux.layers.common import check_size, make_bias, match_eltype, shows_first_form, warn_eltype
 from pyflux.param import Param
 
 
+@shows_first_form
 class Dense(show.Shown):
     """``Dense(in, out, σ=identity, *, bias=True, init=glorot_uniform)`` or ``Dense(W, b=True, σ=identity)``.
 
@@ -29,7 +35,16 @@ class Dense(show.Shown):
 
     _fields = ("weight", "bias", "σ")
 
-    def __init__(self, *args, bias=True, init=glorot_uniform):
+    @overload
+    def __init__(self, in_: int, out: int, σ: ActivationFn = identity, /, *, bias: bool | ArrayLike = True,
+                 init: Initialiser = glorot_uniform) -> None: ...
+    @overload
+    def __init__(self, sizes: tuple[int, int], σ: ActivationFn = identity, /, *, bias: bool | ArrayLike = True,
+                 init: Initialiser = glorot_uniform) -> None: ...
+    @overload
+    def __init__(self, weight: ArrayLike, bias: bool | ArrayLike = True, σ: ActivationFn = identity, /) -> None: ...
+
+    def __init__(self, *args: Any, bias: bool | ArrayLike = True, init: Initialiser = glorot_uniform) -> None:
         if not args:
             raise TypeError("Dense needs sizes Dense(in, out, σ) or a weight Dense(W, b, σ)")
         first = args[0]
@@ -62,7 +77,7 @@ class Dense(show.Shown):
         out, n_in = self.weight.shape
         return n_in, out
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Array:
         n_in, n_out = self.sizes
         shape = getattr(x, "shape", None)
         if shape is None:
@@ -146,7 +161,7 @@ class Chain(show.Shown, NamedLayers):
 
     _fields = ("layers",)
 
-    def __init__(self, *layers, **named):
+    def __init__(self, *layers: Any, **named: Any) -> None:
         if layers and named:
             raise TypeError("Chain: give the layers either all by position or all by name")
         if "layers" in named:
@@ -193,6 +208,7 @@ def _sizes_and_activation(args, what):
     return tuple(sizes), (rest[0] if rest else identity)
 
 
+@shows_first_form
 class Scale(show.Shown):
     """``Scale(size..., σ=identity; bias=True, init=ones32)`` or ``Scale(scale, bias=True, σ=identity)``.
 
@@ -209,7 +225,16 @@ class Scale(show.Shown):
 
     _fields = ("scale", "bias", "σ")
 
-    def __init__(self, *args, bias=True, init=ones32):
+    @overload
+    def __init__(self, size: int, σ: ActivationFn = identity, /, *, bias: bool | ArrayLike = True,
+                 init: Initialiser = ones32) -> None: ...
+    @overload
+    def __init__(self, *size_and_σ: int | ActivationFn, bias: bool | ArrayLike = True,
+                 init: Initialiser = ones32) -> None: ...
+    @overload
+    def __init__(self, scale: ArrayLike, bias: bool | ArrayLike = True, σ: ActivationFn = identity, /) -> None: ...
+
+    def __init__(self, *args: Any, bias: bool | ArrayLike = True, init: Initialiser = ones32) -> None:
         if args and not isinstance(args[0], numbers.Integral):
             if len(args) > 3:
                 raise TypeError("Scale(scale, bias, σ): too many positional arguments")
@@ -227,7 +252,7 @@ class Scale(show.Shown):
         self.σ = act
         self._warned_dtype = False
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Array:
         x = match_eltype(self, x, self.scale.dtype)
         shape, k = tuple(x.shape), self.scale.ndim
         if len(shape) < k:
@@ -249,6 +274,7 @@ class Scale(show.Shown):
         return f"Scale({', '.join(str(s) for s in self.scale.shape)}{act}{nobias})"
 
 
+@shows_first_form
 class Embedding(show.Shown):
     """``Embedding(in, out; init=randn32)``, ``Embedding((in, out))`` or ``Embedding(weight)``.
 
@@ -269,7 +295,14 @@ class Embedding(show.Shown):
 
     _fields = ("weight",)
 
-    def __init__(self, *args, init=randn32):
+    @overload
+    def __init__(self, in_: int, out: int, /, *, init: Initialiser = randn32) -> None: ...
+    @overload
+    def __init__(self, sizes: tuple[int, int], /, *, init: Initialiser = randn32) -> None: ...
+    @overload
+    def __init__(self, weight: ArrayLike, /) -> None: ...
+
+    def __init__(self, *args: Any, init: Initialiser = randn32) -> None:
         if len(args) == 1 and isinstance(args[0], tuple):
             args = args[0]
         if len(args) == 2 and all(isinstance(a, numbers.Integral) for a in args):
@@ -282,7 +315,7 @@ class Embedding(show.Shown):
             raise ValueError(f"Embedding: the weight must be a matrix (out, in), got shape {weight.shape}")
         self.weight = weight
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Array:
         out, n_in = self.weight.shape
         arr = x if isinstance(x, _core.Tensor) else np.asarray(x)
         if isinstance(arr, _core.Tensor) or arr.dtype.kind in "bf":

@@ -1,6 +1,9 @@
-"""What the layers share: creating a bias, and matching an input to the layer's element type."""
+"""What the layers share: creating a bias, matching an input to the layer's element type, and the
+signature that a layer with several constructor forms shows."""
 
+import inspect
 import numbers
+import typing
 import warnings
 
 import numpy as np
@@ -65,3 +68,28 @@ def match_eltype(layer, x, dtype):
         return arr
     warn_eltype(layer, arr.dtype, dtype)
     return arr.astype(dtype)
+
+
+class _ClassSignature:
+    """A class's ``__signature__`` that only the class has: its instances' signature stays that of
+    their ``__call__``."""
+
+    def __init__(self, signature):
+        self._signature = signature
+
+    def __get__(self, instance, owner=None):
+        if instance is not None:
+            raise AttributeError("__signature__")
+        return self._signature
+
+
+def shows_first_form(cls):
+    """Class decorator for a layer whose ``__init__(*args, ...)`` accepts several forms, each declared
+    with ``@typing.overload``: ``inspect.signature(cls)`` and ``help(cls)`` show the first form (the
+    type checkers read all of them)."""
+    forms = typing.get_overloads(cls.__init__) if hasattr(typing, "get_overloads") else ()  # Python >= 3.11
+    if forms:
+        signature = inspect.signature(forms[0])
+        cls.__signature__ = _ClassSignature(signature.replace(
+            parameters=list(signature.parameters.values())[1:], return_annotation=inspect.Signature.empty))
+    return cls

@@ -1,8 +1,13 @@
 """SkipConnection and Parallel (Flux's dataflow layers in ``src/layers/basic.jl``)."""
 
-import operator
-from functools import reduce
+from __future__ import annotations
 
+import operator
+from collections.abc import Callable
+from functools import reduce
+from typing import Any
+
+from pyflux._typing import Input
 from pyflux.layers import show
 from pyflux.layers.basic import NamedLayers
 
@@ -29,13 +34,13 @@ class SkipConnection(show.Shown):
 
     _fields = ("layers", "connection")
 
-    def __init__(self, layer, connection):
+    def __init__(self, layer: Callable[[Any], Any], connection: Callable[..., Any]) -> None:
         if not callable(layer) or not callable(connection):
             raise TypeError("SkipConnection(layer, connection): both must be callable")
         self.layers = layer
         self.connection = connection
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Any:
         return self.connection(self.layers(x), x)
 
 
@@ -62,7 +67,8 @@ class Parallel(show.Shown, NamedLayers):
 
     _fields = ("connection", "layers")
 
-    def __init__(self, connection, /, *layers, **named):
+    def __init__(self, connection: Callable[..., Any], /, *layers: Callable[..., Any],
+                 **named: Callable[..., Any]) -> None:
         if layers and named:
             raise TypeError("Parallel: give the layers either all by position or all by name")
         for reserved in ("connection", "layers"):

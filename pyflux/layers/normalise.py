@@ -4,6 +4,8 @@ Dropout and BatchNorm depend on the mode (see :mod:`pyflux.modes`): with ``activ
 as in training only while a gradient is being taken.
 """
 
+from __future__ import annotations
+
 import numbers
 import operator
 from functools import reduce
@@ -11,6 +13,7 @@ from functools import reduce
 import numpy as np
 
 from pyflux import _core
+from pyflux._typing import Activation, Array, Initialiser, Input
 from pyflux.activations import identity
 from pyflux.initialise import ones32, zeros32
 from pyflux.layers import show
@@ -57,7 +60,8 @@ class Dropout(show.Shown):
     _mutable = True
     _struct_bytes = 16
 
-    def __init__(self, p, *, dims=None, rng=None, active=None):
+    def __init__(self, p: float, *, dims: int | tuple[int, ...] | None = None, rng: np.random.Generator | None = None,
+                 active: bool | None = None) -> None:
         if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
             raise ValueError(f"Dropout expects 0 ≤ p ≤ 1, got p = {p!r}")
         check_flag("Dropout", "active", active, allow_none=True)
@@ -66,7 +70,7 @@ class Dropout(show.Shown):
         self.active = active
         self.rng = rng
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Array:
         if not isactive(self, x):
             return x
         if not isinstance(x, _core.Tensor):
@@ -131,8 +135,9 @@ class BatchNorm(show.Shown):
     _mutable = True
     _struct_bytes = 56
 
-    def __init__(self, channels, λ=identity, *, init_beta=zeros32, init_gamma=ones32, affine=True, track_stats=True,
-                 active=None, eps=1e-5, momentum=0.1):
+    def __init__(self, channels: int, λ: Activation = identity, *, init_beta: Initialiser = zeros32,
+                 init_gamma: Initialiser = ones32, affine: bool = True, track_stats: bool = True,
+                 active: bool | None = None, eps: float = 1e-5, momentum: float = 0.1) -> None:
         if not isinstance(channels, numbers.Integral) or channels < 1:
             raise ValueError(f"BatchNorm: channels must be a positive integer, got {channels!r}")
         if not callable(λ):
@@ -160,7 +165,7 @@ class BatchNorm(show.Shown):
     def dtype(self):
         return self.γ.dtype if self.affine else self.μ.dtype
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Array:
         x = match_eltype(self, x, self.dtype)
         shape = tuple(x.shape)
         if len(shape) < 2 or shape[-2] != self.chs:
@@ -223,7 +228,7 @@ class LayerNorm(show.Shown):
     _fields = ("λ", "diag", "ε", "size", "affine")
     _noexpand = True
 
-    def __init__(self, *size_act, affine=True, eps=1e-5):
+    def __init__(self, *size_act: int | Activation, affine: bool = True, eps: float = 1e-5) -> None:
         size, λ = _sizes_and_activation(size_act, "LayerNorm")
         check_flag("LayerNorm", "affine", affine)
         check_positive("LayerNorm", "eps", eps)
@@ -233,7 +238,7 @@ class LayerNorm(show.Shown):
         self.size = size
         self.affine = bool(affine)
 
-    def __call__(self, x):
+    def __call__(self, x: Input) -> Array:
         if self.affine:
             x = match_eltype(self.diag, x, self.diag.scale.dtype)
         elif not isinstance(x, _core.Tensor):
