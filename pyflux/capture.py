@@ -29,7 +29,7 @@ import numpy as np
 
 from pyflux import _core
 from pyflux.callbacks import Throttled
-from pyflux.data import DataLoader
+from pyflux.data import DataLoader, _gather
 from pyflux.progress import Progress, observations
 
 # Program.run returns to Python at least this often, so that Ctrl-C, the progress line and
@@ -52,12 +52,11 @@ def refuse_if_capturing(what):
 
 
 class _Plan:
-    """How train's data maps onto a Feed: data arrays with one observation (batch == 0) or all
-    observations (batch > 0) per item, the order of the observations, whether an item is a
-    tuple spread over the loss's arguments, and the items left for the general path."""
+    """How train's data maps onto a Feed: the feed, whether an item is a tuple spread over the
+    loss's arguments, and the items left for the general path after the feed's steps."""
 
-    def __init__(self, sources, order, batch, splat, rest=()):
-        self.sources, self.order, self.batch, self.splat, self.rest = sources, order, batch, splat, list(rest)
+    def __init__(self, feed, splat, rest=()):
+        self.feed, self.splat, self.rest = feed, splat, list(rest)
 
 
 def _float_array(a, dtype):
@@ -78,53 +77,56 @@ def _loader_plan(loader, dtype):
     order = loader._epoch_order()
     order = np.arange(n) if order is None else order
     if loader.batchsize < 0:
-        return _Plan([np.ascontiguousarray(np.moveaxis(a, -1, 0)) for a in arrays], order, 0, splat)
+        return _Plan(_core.Feed([np.ascontiguousarray(np.moveaxis(a, -1, 0)) for a in arrays], order, 0), splat)
     sources = [a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a) for a in arrays]
     full = n // loader.batchsize * loader.batchsize
     rest = []
     if full < n and loader.partial:
-        rest = [loader._pack([_gather_rest(a, order[full:]) for a in loader._arrays])]
-    return _Plan(sources, order[:full], loader.batchsize, splat, rest)
+        rest = [loader._pack([_gather(a, order[full:]) for a in loader._arrays])]
+    return _Plan(_core.Feed(sources, order[:full], loader.batchsize), splat, rest)
 
 
-def _gather_rest(a, idx):
-    from pyflux.data import _gather
-    return _gather(a, idx)
-
-
-def _parts(item):
-    """The arrays of one item and whether it is a tuple spread over the loss's arguments."""
-    splat = type(item) is tuple
-    parts = item if splat else (item,)
-    if not parts or not all(isinstance(p, (np.ndarray, np.generic, int, float)) and not isinstance(p, bool)
-                            for p in parts):
-        raise CaptureUnsupported("data items are not arrays or plain tuples of arrays and numbers")
-    return splat, parts
+# Items up to this many bytes are stacked into one array per argument (compact, one copy); larger
+# ones (minibatches) are read where they are.
+_STACK_BYTES = 4096
 
 
 def _stacked(items, splat, width):
-    """Each argument of the items stacked along a new first axis, or None when items differ in form or shape."""
+    """Each argument of the items stacked along a new first axis, or None when they differ in form or shape."""
     if not all((type(item) is tuple and len(item) == width) if splat else type(item) is not tuple for item in items):
         return None
-    columns = zip(*items) if splat else (items,)
+    columns = [[item[k] for item in items] for k in range(width)] if splat else [items]
     try:
-        return [np.stack(column) for column in columns]
+        stacked = [np.array(column) for column in columns]
     except ValueError:
         return None
+    if any(a.dtype.kind not in "fiub" or a.shape[0] != len(items) for a in stacked):
+        return None
+    return stacked
 
 
 def _items_plan(items, dtype, times=None):
+    """The items as a feed: all of them up to the first of another form or shape (which, with the
+    rest, runs on the general path)."""
     if not items:
         raise CaptureUnsupported("there is no data")
-    splat, parts = _parts(items[0])
-    kept, stacked = len(items), _stacked(items, splat, len(parts))
-    if stacked is None and len(items) > 1:
-        kept, stacked = len(items) - 1, _stacked(items[:-1], splat, len(parts))
-    if stacked is None:
-        raise CaptureUnsupported("data items differ in form or shape")
-    sources = [np.ascontiguousarray(_float_array(a, dtype)) for a in stacked]
-    order = np.zeros(times, np.int64) if times is not None else np.arange(kept)
-    return _Plan(sources, order, 0, splat, items[kept:])
+    splat = type(items[0]) is tuple
+    parts = items[0] if splat else (items[0],)
+    if sum(np.asarray(p).nbytes for p in parts) <= _STACK_BYTES:
+        kept, stacked = len(items), _stacked(items, splat, len(parts))
+        if stacked is None and len(items) > 1:
+            kept, stacked = len(items) - 1, _stacked(items[:-1], splat, len(parts))
+        if stacked is None:
+            raise CaptureUnsupported("data items differ in form, shape or dtype, or are not arrays and numbers")
+        order = np.zeros(times, np.int64) if times is not None else np.arange(kept)
+        sources = [np.ascontiguousarray(_float_array(a, dtype)) for a in stacked]
+        return _Plan(_core.Feed(sources, order, 0), splat, items[kept:] if times is None else [])
+    order = None if times is None else np.zeros(times, np.int64)
+    try:
+        feed = _core.Feed.from_items(items[:1] if times is not None else items, splat, dtype, order)
+    except ValueError:
+        raise CaptureUnsupported("data items are not arrays or plain tuples of arrays and numbers") from None
+    return _Plan(feed, splat, [] if times is not None else items[feed.items:])
 
 
 def plan_data(data, dtype):
@@ -174,7 +176,7 @@ class CapturedTrain:
         except CaptureUnsupported as e:
             _notice(e)
             return None
-        feed = _core.Feed(plan.sources, plan.order, plan.batch)
+        feed = plan.feed
         losses = np.empty(feed.steps + len(plan.rest))
         if feed.steps:
             program = self._capture(feed, plan.splat, losses)

@@ -1,6 +1,7 @@
 // Captured training as Python drives it (pyflux/capture.py): a Feed of data arrays, a Program
 // recorded while entered (`with program:` around one traced step), and Program.run, which runs a
 // range of steps in C++ with the GIL released.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -27,6 +28,28 @@ std::vector<Tensor> tensors(py::iterable items, const char* what) {
     return out;
 }
 
+// One part of a data item as a tensor: float arrays and Tensors as they are, other arrays and numbers
+// converted to `want`; null for anything else (a string, None, a bool, an object array).
+Tensor item_part(py::handle part, DType want) {
+    if (is_tensor(part.ptr())) return tensor_of(part.ptr());
+    if (py::isinstance<py::array>(part)) {
+        const char kind = py::detail::array_descriptor_proxy(py::detail::array_proxy(part.ptr())->descr)->kind;
+        if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') return Tensor{};
+        return tensor_from_array(py::reinterpret_borrow<py::array>(part), kind == 'f' ? std::nullopt
+                                                                                      : std::optional<DType>(want),
+                                 "capture");
+    }
+    static const py::handle numpy_scalar = py::object(py::module_::import("numpy").attr("generic")).release();
+    if (PyBool_Check(part.ptr())) return Tensor{};
+    if (!PyFloat_Check(part.ptr()) && !PyLong_Check(part.ptr()) && !py::isinstance(part, numpy_scalar))
+        return Tensor{};
+    try {
+        return item_part(py::array::ensure(part), want);
+    } catch (const py::error_already_set&) {
+        return Tensor{};
+    }
+}
+
 Feed make_feed(py::iterable sources, py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> order,
                autodiff::index_t batch) {
     std::vector<Tensor> arrays;
@@ -36,6 +59,50 @@ Feed make_feed(py::iterable sources, py::array_t<std::int64_t, py::array::c_styl
     }
     const std::int64_t* o = order.data();
     return Feed(std::move(arrays), std::vector<std::int64_t>(o, o + order.size()), batch);
+}
+
+// Items (arrays, or tuples of `width` arrays and numbers when splat) as tensors, float arrays as they are
+// (no copy) and others converted to `want`. Stops at the first item that is not of item 0's form,
+// shapes and dtypes: the feed holds the items before it (at least one, else ValueError).
+Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::object order) {
+    const DType want = py::dtype::from_args(want_dtype).equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
+    std::vector<std::vector<Tensor>> converted;
+    const py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(items.ptr(), "capture: items must be a sequence"));
+    if (!fast) throw py::error_already_set();
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+    PyObject** all = PySequence_Fast_ITEMS(fast.ptr());
+    converted.reserve(static_cast<std::size_t>(n));
+    Py_ssize_t width = -1;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+        PyObject* item = all[i];
+        std::vector<Tensor> parts;
+        if (splat) {
+            if (!PyTuple_CheckExact(item) || (width >= 0 && PyTuple_GET_SIZE(item) != width)) break;
+            width = PyTuple_GET_SIZE(item);
+            for (Py_ssize_t k = 0; k < width; ++k) parts.push_back(item_part(PyTuple_GET_ITEM(item, k), want));
+        } else {
+            if (PyTuple_Check(item)) break;
+            parts.push_back(item_part(item, want));
+        }
+        if (!converted.empty()) {
+            const std::vector<Tensor>& first = converted[0];
+            bool same = true;
+            for (std::size_t k = 0; same && k < parts.size(); ++k)
+                same = parts[k] && parts[k]->shape == first[k]->shape && parts[k]->dtype == first[k]->dtype;
+            if (!same) break;
+        } else if (std::any_of(parts.begin(), parts.end(), [](const Tensor& t) { return !t; })) {
+            break;
+        }
+        converted.push_back(std::move(parts));
+    }
+    if (converted.empty()) throw py::value_error("capture: the first data item is not arrays and numbers");
+    std::vector<std::int64_t> steps;
+    if (order.is_none()) {
+        for (std::size_t i = 0; i < converted.size(); ++i) steps.push_back(static_cast<std::int64_t>(i));
+    } else {
+        for (py::handle i : order) steps.push_back(i.cast<std::int64_t>());
+    }
+    return Feed(std::move(converted), std::move(steps));
 }
 
 // run(feed, start, stop, optimisers, losses, seconds): steps start, start+1, ... until stop, or until
@@ -73,6 +140,11 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
 void bind_capture(py::module_& m) {
     py::class_<Feed>(m, "Feed", "Feed(sources, order, batch): the data of a captured training loop (see capture.hpp).")
         .def(py::init(&make_feed), py::arg("sources"), py::arg("order"), py::arg("batch"))
+        .def_static("from_items", &feed_from_items, py::arg("items"), py::arg("splat"), py::arg("dtype"),
+                    py::arg("order") = py::none(),
+                    "Feed.from_items(items, splat, dtype, order=None): the leading items of one form and shape, as\n"
+                    "they are (no copy); steps counts them (or is len(order)).")
+        .def_property_readonly("items", [](const Feed& f) { return f.item_count(); })
         .def_property_readonly("steps", &Feed::steps)
         .def("item", [](Feed& f, autodiff::index_t s) {
             py::list out;

@@ -37,8 +37,25 @@ Feed::Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t
     steps_ = batch_ > 0 ? static_cast<index_t>(order_.size()) / batch_ : static_cast<index_t>(order_.size());
 }
 
+Feed::Feed(std::vector<std::vector<Tensor>> items, std::vector<std::int64_t> order)
+    : items_(std::move(items)), order_(std::move(order)), batch_(0) {
+    if (items_.empty()) throw std::invalid_argument("capture: no data items");
+    const std::vector<Tensor>& first = items_[0];
+    for (const std::vector<Tensor>& item : items_) {
+        bool same = item.size() == first.size();
+        for (std::size_t k = 0; same && k < item.size(); ++k)
+            same = item[k]->shape == first[k]->shape && item[k]->dtype == first[k]->dtype;
+        if (!same) throw std::invalid_argument("capture: data items differ in shape or dtype");
+    }
+    const auto n = static_cast<std::int64_t>(items_.size());
+    for (std::int64_t i : order_)
+        if (i < 0 || i >= n) throw std::out_of_range("capture: item " + std::to_string(i) + " of " + std::to_string(n));
+    steps_ = static_cast<index_t>(order_.size());
+}
+
 std::vector<Tensor> Feed::item(index_t s) {
     if (s < 0 || s >= steps_) throw std::out_of_range("capture: step " + std::to_string(s));
+    if (!items_.empty()) return items_[static_cast<std::size_t>(order_[static_cast<std::size_t>(s)])];
     std::vector<Tensor> out;
     out.reserve(sources_.size());
     for (std::size_t k = 0; k < sources_.size(); ++k) {

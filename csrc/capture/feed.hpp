@@ -20,14 +20,20 @@ public:
     /// that axis (a view, no copy). Sources must be C- or Fortran-contiguous; order's entries
     /// must be valid observation indices (checked here).
     Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t batch);
+    /// Items given one by one (each a list of tensors of the same shapes and dtypes as item 0's):
+    /// step s takes item order[s] as it is, no copy.
+    Feed(std::vector<std::vector<Tensor>> items, std::vector<std::int64_t> order);
 
     index_t steps() const { return steps_; }
+    /// How many items a feed of items holds (0 for a feed of arrays).
+    index_t item_count() const { return static_cast<index_t>(items_.size()); }
     /// The data of step s.
     std::vector<Tensor> item(index_t s);
 
 private:
     Tensor gather(std::size_t k, const std::int64_t* idx);
 
+    std::vector<std::vector<Tensor>> items_;
     std::vector<Tensor> sources_;
     std::vector<std::int64_t> order_;
     index_t batch_;
