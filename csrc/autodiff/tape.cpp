@@ -8,8 +8,9 @@ namespace {
 
 // Generations start at 1 so that a fresh tensor (generation 0) is never traced.
 std::atomic<std::uint64_t> next_generation{1};
-thread_local Tape* current_tape = nullptr;
-thread_local Recorder* current_recorder = nullptr;
+// Read by every op: the initial-exec TLS model avoids a __tls_get_addr call each time (see pool.cpp).
+thread_local Tape* current_tape __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local Recorder* current_recorder __attribute__((tls_model("initial-exec"))) = nullptr;
 
 }  // namespace
 
