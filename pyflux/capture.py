@@ -181,8 +181,9 @@ class CapturedTrain:
         if feed.steps:
             program = self._capture(feed, plan.splat, losses)
             if program is None:
-                return self._general(feed, plan, losses)
-            self._replay(program, feed, losses)
+                self._general(feed, plan.splat, losses)
+            else:
+                self._replay(program, feed, losses)
         for k, item in enumerate(plan.rest):
             i = feed.steps + k
             losses[i] = self._general_item(item, i)
@@ -252,10 +253,8 @@ class CapturedTrain:
             f()
         return value
 
-    def _general(self, feed, plan, losses):
+    def _general(self, feed, splat, losses):
+        """The feed's steps on the general path, as numpy arrays."""
         for s in range(feed.steps):
             parts = [np.asarray(t) for t in feed.item(s)]
-            losses[s] = self._general_item(tuple(parts) if plan.splat else parts[0], s)
-        for k, item in enumerate(plan.rest):
-            losses[feed.steps + k] = self._general_item(item, feed.steps + k)
-        return losses
+            losses[s] = self._general_item(tuple(parts) if splat else parts[0], s)

@@ -38,11 +38,18 @@ void gemm_small(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, cons
 inline CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
 // OpenBLAS's threaded jobs wait for one another, so they cannot run one after the other: in a
-// forked child (no OpenMP pool, see forked_child) BLAS becomes single-threaded before its first call.
-void single_threaded_after_fork() {
+// forked child (no OpenMP pool, see forked_child) BLAS becomes single-threaded before its first call,
+// and while other processes compete for the cores (contention.hpp) it runs on one thread too.
 #ifdef PYFLUX_OPENBLAS_CALLBACK
-    static std::atomic<bool> done{false};
-    if (forked_child.load(std::memory_order_relaxed) && !done.exchange(true)) PYFLUX_BLAS(openblas_set_num_threads)(1);
+std::atomic<int> blas_threads{0};  // what OpenBLAS was last told; 0: its start-up setting
+#endif
+
+void choose_blas_threads() {
+#ifdef PYFLUX_OPENBLAS_CALLBACK
+    const bool one = forked_child.load(std::memory_order_relaxed) || contended();
+    const int want = one ? 1 : omp_get_max_threads();
+    if (blas_threads.load(std::memory_order_relaxed) != want && blas_threads.exchange(want) != want)
+        PYFLUX_BLAS(openblas_set_num_threads)(want);
 #endif
 }
 
@@ -55,7 +62,7 @@ void gemv(bool trans, index_t rows, index_t cols, T alpha, const T* A, index_t l
     const auto stored_rows = static_cast<blasint>(trans ? cols : rows);
     const auto stored_cols = static_cast<blasint>(trans ? rows : cols);
     const auto la = static_cast<blasint>(lda), ix = static_cast<blasint>(incx), iy = static_cast<blasint>(incy);
-    single_threaded_after_fork();
+    choose_blas_threads();
     if constexpr (std::is_same_v<T, float>)
         PYFLUX_BLAS(cblas_sgemv)(CblasRowMajor, op(trans), stored_rows, stored_cols, alpha, A, la, x, ix, beta, y, iy);
     else
@@ -72,7 +79,7 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     if (M == 1) return gemv(!tb, N, K, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
     const auto m = static_cast<blasint>(M), n = static_cast<blasint>(N), k = static_cast<blasint>(K);
     const auto la = static_cast<blasint>(lda), lb = static_cast<blasint>(ldb), lc = static_cast<blasint>(ldc);
-    single_threaded_after_fork();
+    choose_blas_threads();
     if constexpr (std::is_same_v<T, float>)
         PYFLUX_BLAS(cblas_sgemm)(CblasRowMajor, op(ta), op(tb), m, n, k, alpha, A, la, B, lb, beta, C, lc);
     else
@@ -88,7 +95,9 @@ void set_num_threads(int n) {
     if (n < 1) n = 1;
     omp_set_num_threads(n);
 #ifdef PYFLUX_OPENBLAS_CALLBACK
-    PYFLUX_BLAS(openblas_set_num_threads)(forked_child.load(std::memory_order_relaxed) ? 1 : n);
+    const int blas = forked_child.load(std::memory_order_relaxed) ? 1 : n;
+    blas_threads.store(blas);
+    PYFLUX_BLAS(openblas_set_num_threads)(blas);
 #endif
 }
 
@@ -105,8 +114,13 @@ void run_blas_jobs_on_openmp(int /*sync*/, openblas_dojob_callback dojob, int nu
         for (int i = 0; i < numjobs; ++i) dojob(i, base + static_cast<size_t>(i) * jobdata_elsize, dojob_data);
         return;
     }
+    StartTimes started;
 #pragma omp parallel for schedule(static) num_threads(numjobs)
-    for (int i = 0; i < numjobs; ++i) dojob(i, base + static_cast<size_t>(i) * jobdata_elsize, dojob_data);
+    for (int i = 0; i < numjobs; ++i) {
+        started.mark(omp_get_thread_num());
+        dojob(i, base + static_cast<size_t>(i) * jobdata_elsize, dojob_data);
+    }
+    started.report(numjobs);
 }
 }  // namespace
 #endif
@@ -117,6 +131,7 @@ void install_blas_threading() {
     const char* own = std::getenv("PYFLUX_BLAS_OWN_THREADS");
     if (!own || std::string(own) != "1")
         PYFLUX_BLAS(openblas_set_threads_callback_function)(run_blas_jobs_on_openmp);
+    blas_threads.store(omp_get_max_threads());
     PYFLUX_BLAS(openblas_set_num_threads)(omp_get_max_threads());
 #endif
 }

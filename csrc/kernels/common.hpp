@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <omp.h>
 
+#include "kernels/contention.hpp"
+
 namespace pyflux::kernels {
 
 using index_t = std::int64_t;
@@ -24,25 +26,31 @@ inline std::atomic<bool> forked_child{false};
 void install_fork_handler();
 
 // Runs body(begin, end) over [0, n) split across OpenMP threads, or serially when the work is
-// smaller than two grains, we are already inside a parallel region, or in a forked child.
+// smaller than two grains, we are already inside a parallel region, in a forked child, or while
+// other processes compete for the cores (contention.hpp).
 template <class Body>
 void parallel_for(index_t n, index_t grain, Body&& body) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     const int max_threads = forked_child.load(std::memory_order_relaxed) ? 1 : omp_get_max_threads();
-    if (n < 2 * grain || max_threads < 2 || omp_in_parallel()) {
+    if (n < 2 * grain || max_threads < 2 || omp_in_parallel() || contended()) {
         body(index_t{0}, n);
         return;
     }
     const index_t chunks = std::min<index_t>(max_threads, n / grain);
+    StartTimes started;
+    int team = 1;
 #pragma omp parallel num_threads(static_cast<int>(chunks))
     {
-        const index_t t = omp_get_thread_num();
+        const int t = omp_get_thread_num();
+        started.mark(t);
         const index_t nt = omp_get_num_threads();
+        if (t == 0) team = static_cast<int>(nt);
         const index_t begin = n * t / nt;
         const index_t end = n * (t + 1) / nt;
         if (begin < end) body(begin, end);
     }
+    started.report(team);
 }
 
 }  // namespace pyflux::kernels

@@ -1,0 +1,35 @@
+#include "kernels/contention.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+namespace pyflux::kernels {
+namespace {
+
+// Threads starting this far apart mean one was descheduled (waking an idle OpenMP thread takes tens
+// of microseconds).
+constexpr std::int64_t kSpreadNs = 1'000'000;
+// How long kernels stay on one thread before trying threads again.
+constexpr std::int64_t kSerialNs = 1'000'000'000;
+
+std::atomic<std::int64_t> serial_until{0};
+
+}  // namespace
+
+bool contended() {
+    const std::int64_t until = serial_until.load(std::memory_order_relaxed);
+    return until != 0 && now_ns() < until;
+}
+
+void note_start_spread(std::int64_t spread_ns) {
+    if (spread_ns > kSpreadNs) serial_until.store(now_ns() + kSerialNs, std::memory_order_relaxed);
+}
+
+void StartTimes::report(int threads) const {
+    const int n = std::min(threads, kMaxTracked);
+    if (n < 2) return;
+    const auto [lo, hi] = std::minmax_element(start_, start_ + n);
+    note_start_spread(*hi - *lo);
+}
+
+}  // namespace pyflux::kernels
