@@ -129,6 +129,55 @@ PyObject* number_power(PyObject* a, PyObject* b, PyObject* mod) {
     return number_binary<autodiff::pow>(a, b);
 }
 
+// --- numpy's ufunc protocol: ndarray (op) Tensor ---------------------------------------------------
+
+// pyflux.param's __array_ufunc__, for every ufunc call the fast path below does not take.
+PyObject* python_array_ufunc = nullptr;
+
+// Tensor.__array_ufunc__(ufunc, method, *inputs, **kwargs): the binary operators (numpy calls this
+// for `ndarray - tensor`, once per op of a training step) go straight to the op; the rest goes to the
+// Python hook, which knows every ufunc pyflux has.
+PyObject* array_ufunc(PyObject* self, PyObject* args, PyObject* kwargs) {
+    struct Entry {
+        const char* name;
+        BinaryFn fn;
+        const char* op;
+        PyObject* ufunc;
+    };
+    static Entry entries[] = {{"add", autodiff::add, "add", nullptr},       {"subtract", autodiff::sub, "sub", nullptr},
+                              {"multiply", autodiff::mul, "mul", nullptr},  {"true_divide", autodiff::div, "div", nullptr},
+                              {"power", autodiff::pow, "pow", nullptr},     {"matmul", autodiff::matmul, "matmul", nullptr}};
+    static const bool ready = [] {
+        PyObject* numpy = PyImport_ImportModule("numpy");
+        if (!numpy) return false;
+        for (Entry& e : entries) e.ufunc = PyObject_GetAttrString(numpy, e.name);  // kept for the process
+        Py_DECREF(numpy);
+        return true;
+    }();
+    if (!ready) PyErr_Clear();
+    const Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (ready && n == 4 && (!kwargs || PyDict_GET_SIZE(kwargs) == 0) &&
+        PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(args, 1), "__call__") == 0) {
+        PyObject* ufunc = PyTuple_GET_ITEM(args, 0);
+        for (const Entry& e : entries)
+            if (e.ufunc == ufunc)
+                return guarded([&] {
+                    return call_binary(e.fn, PyTuple_GET_ITEM(args, 2), PyTuple_GET_ITEM(args, 3), e.op).release().ptr();
+                });
+    }
+    if (!python_array_ufunc) {
+        PyErr_SetString(PyExc_TypeError, "Tensor.__array_ufunc__: pyflux.param is not loaded");
+        return nullptr;
+    }
+    py::tuple full(n + 1);
+    full[0] = py::handle(self);
+    for (Py_ssize_t i = 0; i < n; ++i) full[i + 1] = py::handle(PyTuple_GET_ITEM(args, i));
+    return PyObject_Call(python_array_ufunc, full.ptr(), kwargs);
+}
+
+PyMethodDef array_ufunc_def = {"__array_ufunc__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(array_ufunc)),
+                               METH_VARARGS | METH_KEYWORDS, "numpy's ufunc hook: binary operators as pyflux ops."};
+
 PyObject* number_negative(PyObject* x) {
     return guarded([&] { return call_unary(autodiff::neg, x, "neg").release().ptr(); });
 }
@@ -310,8 +359,11 @@ void bind_tensor(py::module_& m) {
     m.add_object("Tensor", reinterpret_cast<PyObject*>(&TensorType));
     m.def(
         "_set_numpy_hooks",
-        [](py::object array_ufunc, py::object array_function) {
-            if (PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", array_ufunc.ptr()) < 0 ||
+        [](py::object hook, py::object array_function) {
+            Py_XDECREF(python_array_ufunc);
+            python_array_ufunc = hook.inc_ref().ptr();
+            py::object method = py::reinterpret_steal<py::object>(PyDescr_NewMethod(&TensorType, &array_ufunc_def));
+            if (!method || PyDict_SetItemString(TensorType.tp_dict, "__array_ufunc__", method.ptr()) < 0 ||
                 PyDict_SetItemString(TensorType.tp_dict, "__array_function__", array_function.ptr()) < 0)
                 throw py::error_already_set();
             PyType_Modified(&TensorType);

@@ -78,7 +78,7 @@ class Dense(show.Shown):
         return n_in, out
 
     def __call__(self, x: Input) -> Array:
-        n_in, n_out = self.sizes
+        n_out, n_in = self.weight.shape
         shape = getattr(x, "shape", None)
         if shape is None:
             x = np.asarray(x)

@@ -48,10 +48,14 @@ def make_bias(bias, shape, dtype, layer):
     return bias if isinstance(bias, Param) and bias.dtype == dtype else Param(b, dtype)
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def warn_eltype(layer, input_dtype, dtype):
     """Flux's warning, once per layer, when float64 input meets float32 parameters (the input is
     converted, which is slow, and usually means an earlier array was not made float32)."""
-    if input_dtype == np.float64 and dtype == np.float32 and not getattr(layer, "_warned_dtype", False):
+    # numpy's builtin dtypes are singletons: `is` is exact here, and much cheaper than `==`.
+    if input_dtype is _F64 and dtype is _F32 and not getattr(layer, "_warned_dtype", False):
         layer._warned_dtype = True
         warnings.warn(f"layer {layer:c} with float32 parameters got float64 input; the input will be converted, "
                       "but any earlier layers may be slow", stacklevel=4)
