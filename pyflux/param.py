@@ -181,6 +181,16 @@ class Param(_core.Tensor):
             raise TypeError("comparing a traced Param has no gradient; compare after gradient returns")
         return op(self.numpy(), np.asarray(other) if isinstance(other, _core.Tensor) else other)
 
+    def __eq__(self, other):
+        return self._compare(other, operator.eq)
+
+    def __ne__(self, other):
+        return self._compare(other, operator.ne)
+
+    # Elementwise == as numpy's, but still hashable by identity: Params key dicts and sets (a
+    # model's parameters, optimiser leaves), which look them up by identity first.
+    __hash__ = object.__hash__
+
     def __lt__(self, other):
         return self._compare(other, operator.lt)
 
@@ -192,6 +202,16 @@ class Param(_core.Tensor):
 
     def __ge__(self, other):
         return self._compare(other, operator.ge)
+
+    def __dlpack__(self, **options):
+        """DLPack export of the data (``torch.as_tensor(W)``, ``jax.numpy.asarray(W)``), sharing memory."""
+        if self.traced:
+            raise TypeError("a traced Param cannot be exported inside gradient (it would lose its gradient); export "
+                            "it after gradient returns")
+        return self.numpy().__dlpack__(**options)
+
+    def __dlpack_device__(self):
+        return self.numpy().__dlpack_device__()
 
     def __repr__(self):
         if self.traced:

@@ -36,6 +36,47 @@ def test_ordering_comparisons_are_elementwise(p):
     np.testing.assert_array_equal(p < 1, [[True, False, False], [False] * 3])
 
 
+def test_equality_is_elementwise_and_params_stay_hashable(p):
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(p == 1, a == 1)
+    np.testing.assert_array_equal(p != 1, a != 1)
+    np.testing.assert_array_equal(p == flux.param(a), np.ones((2, 3), bool))
+    np.testing.assert_array_equal(a == p, np.ones((2, 3), bool))
+    assert {p: "weight"}[p] == "weight" and p in {p} and p in [p]
+
+
+def test_comparing_a_traced_param_names_the_fix(p):
+    with pytest.raises(TypeError, match="compare after gradient returns"):
+        flux.gradient(lambda q: flux.sum(q) if (q == 1).any() else flux.sum(q), p)
+
+
+def test_torch_reads_a_param_in_place(p):
+    torch = pytest.importorskip("torch")
+    t = torch.as_tensor(p)
+    assert t.dtype == torch.float64 and t.tolist() == np.arange(6.0).reshape(2, 3).tolist()
+    p[0, 0] = 9
+    assert t[0, 0].item() == 9
+
+
+def test_the_buffer_protocol_and_dlpack_read_the_data_in_place(p):
+    m = memoryview(p)
+    assert m.format == "d" and m.shape == (2, 3) and m.tolist() == np.arange(6.0).reshape(2, 3).tolist()
+    transposed = memoryview(flux.param(np.arange(6.0).reshape(2, 3).T))
+    assert transposed.shape == (3, 2) and transposed.tolist() == np.arange(6.0).reshape(2, 3).T.tolist()
+    np.testing.assert_array_equal(np.from_dlpack(p), np.arange(6.0).reshape(2, 3))
+
+
+def test_a_traced_param_has_no_buffer_or_dlpack(p):
+    def f(q):
+        memoryview(q)
+        return flux.sum(q)
+
+    with pytest.raises(BufferError, match="traced"):
+        flux.gradient(f, p)
+    with pytest.raises(TypeError, match="exported"):
+        flux.gradient(lambda q: flux.sum(q) if np.from_dlpack(q) is None else flux.sum(q), p)
+
+
 def test_resizing_is_not_offered(p):
     with pytest.raises(AttributeError, match="resize"):
         p.resize(3)

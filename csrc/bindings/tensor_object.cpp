@@ -314,6 +314,49 @@ PyMethodDef methods[] = {
 
 }  // namespace
 
+// --- the buffer protocol: memoryview(t), torch.as_tensor(t), bytes(t) read the data in place ---------
+
+int tensor_getbuffer(PyObject* self, Py_buffer* view, int flags) {
+    const Tensor& t = self_tensor(self);
+    if (autodiff::traced(t)) {
+        PyErr_SetString(PyExc_BufferError, "a traced value has no buffer inside gradient (it would lose its gradient); "
+                                           "read it after gradient returns");
+        return -1;
+    }
+    const auto item = static_cast<Py_ssize_t>(autodiff::itemsize(t->dtype));
+    const bool contiguous = t->is_contiguous();
+    if (!contiguous && (flags & PyBUF_STRIDES) != PyBUF_STRIDES) {
+        PyErr_SetString(PyExc_BufferError, "this Tensor is not contiguous; ask for a strided buffer");
+        return -1;
+    }
+    const int nd = t->shape.ndim;
+    auto* dims = new (std::nothrow) Py_ssize_t[2 * static_cast<std::size_t>(nd) + 1];
+    if (!dims) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int d = 0; d < nd; ++d) {
+        dims[d] = static_cast<Py_ssize_t>(t->shape[d]);
+        dims[nd + d] = static_cast<Py_ssize_t>(t->strides[d]) * item;
+    }
+    view->buf = t->data;
+    view->obj = Py_NewRef(self);
+    view->len = static_cast<Py_ssize_t>(t->size()) * item;
+    view->readonly = 0;
+    view->itemsize = item;
+    view->format = (flags & PyBUF_FORMAT) ? const_cast<char*>(t->dtype == DType::f32 ? "f" : "d") : nullptr;
+    view->ndim = nd;
+    view->shape = (flags & PyBUF_ND) == PyBUF_ND ? dims : nullptr;
+    view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? dims + nd : nullptr;
+    view->suboffsets = nullptr;
+    view->internal = dims;
+    return 0;
+}
+
+void tensor_releasebuffer(PyObject*, Py_buffer* view) { delete[] static_cast<Py_ssize_t*>(view->internal); }
+
+PyBufferProcs buffer_methods = {tensor_getbuffer, tensor_releasebuffer};
+
 PyTypeObject TensorType = [] {
     PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
     t.tp_name = "pyflux._core.Tensor";
@@ -329,6 +372,7 @@ PyTypeObject TensorType = [] {
     t.tp_repr = tensor_repr;
     t.tp_as_number = &number_methods;
     t.tp_as_mapping = &mapping_methods;
+    t.tp_as_buffer = &buffer_methods;
     t.tp_getset = getset;
     t.tp_methods = methods;
     t.tp_weaklistoffset = offsetof(TensorObject, weakrefs);
