@@ -3,13 +3,14 @@
 from pyflux import _core_check, _preload  # noqa: F401  (before anything imports _core)
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
-from pyflux._core import abs, cos, exp2, expm1, log1p, log2, sign, sin, sqrt, square, tan
+from pyflux._core import abs, cos, exp2, expm1, log1p, log2, maximum, minimum, sign, sin, sqrt, square, tan
 from pyflux import activations
 from pyflux.activations import *  # noqa: F403  (every activation of the core's op table)
 from pyflux.callbacks import throttle
 from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
 from pyflux.fit import History, accuracy, evaluate, fit, predict
 from pyflux.gradient import Grads, Params, gradient, params, withgradient
+from pyflux.mathops import clamp
 from pyflux.initialise import (
     glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32, orthogonal, rand32, randn32,
     truncated_normal, zeros32,
@@ -32,7 +33,8 @@ from pyflux.train import train
 from pyflux.tree import trainables
 
 __all__ = activations.__all__ + [
-    "abs", "cos", "exp2", "expm1", "log1p", "log2", "sign", "sin", "sqrt", "square", "tan",
+    "abs", "clamp", "cos", "exp2", "expm1", "log1p", "log2", "maximum", "minimum", "sign", "sin", "sqrt", "square",
+    "tan",
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
     "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",

@@ -75,12 +75,11 @@ _CORE_UFUNCS = {
     "exp": (_core.exp, 1), "log": (_core.log, 1), "tanh": (_core.tanh, 1), "absolute": (_core.abs, 1),
     "sqrt": (_core.sqrt, 1), "square": (_core.square, 1), "sin": (_core.sin, 1), "cos": (_core.cos, 1),
     "tan": (_core.tan, 1), "exp2": (_core.exp2, 1), "log2": (_core.log2, 1), "log1p": (_core.log1p, 1),
-    "expm1": (_core.expm1, 1), "sign": (_core.sign, 1),
+    "expm1": (_core.expm1, 1), "sign": (_core.sign, 1), "maximum": (_core.maximum, 2), "minimum": (_core.minimum, 2),
 }
 
 # What to use instead of numpy functions that have no traced version.
 _FLUX_HINTS = {
-    "maximum": "use flux.relu (max(x, 0)) or a pyflux expression",
     "reciprocal": "use 1 / x",
 }
 
@@ -95,7 +94,7 @@ _FUNCTION_HINTS = {
     "reshape": "use x.reshape(shape)", "ravel": "use x.reshape(-1)", "transpose": "use x.T",
     "concatenate": _NO_JOIN, "stack": _NO_JOIN, "vstack": _NO_JOIN, "hstack": _NO_JOIN,
     "where": "pyflux has no traced where: blend with a constant 0/1 mask (x * mask + y * (1 - mask))",
-    "clip": "use flux.hardtanh (clamp to [-1, 1]), flux.relu6 (to [0, 6]) or flux.relu (below at 0)",
+    "clip": "use flux.clamp(x, lo, hi)",
 }
 
 

@@ -4,6 +4,7 @@ finite differences, their values against numpy, and the top-level functions."""
 import numpy as np
 import pytest
 from hypothesis import example, given
+from hypothesis import strategies as st
 
 import pyflux as flux
 from gradcheck import check_gradient, covers
@@ -75,3 +76,40 @@ def test_numpy_ufuncs_on_traced_values_use_these_ops():
     x = np.array([0.3, 0.9])
     (g,) = flux.gradient(lambda x: flux.sum(np.log1p(x) + np.square(x) + np.cos(x)), x)
     np.testing.assert_allclose(g, 1 / (1 + x) + 2 * x - np.sin(x))
+
+
+# ---- maximum, minimum, clamp: operands kept apart, where the gradient is defined -------------------
+
+def _apart(a, b):
+    """b moved away from a where the two come within 0.1 (no ties, no kink inside the difference step)."""
+    return np.where(np.abs(a - b) < 0.1, b + 0.5, b)
+
+
+@covers("maximum", "minimum")
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@given(a=arrays(shapes()), data=st.data())
+@example(a=np.array([0.3, -1.2]), data=None)
+def test_maximum_minimum(name, a, data):
+    b = np.flip(a) * 0.7 + 0.05 if data is None else data.draw(arrays(a.shape))
+    b = _apart(a, b)
+    op = getattr(C, name)
+    check_gradient(lambda ts: op(ts[0], ts[1]), [a, b])
+    np.testing.assert_array_equal(getattr(flux, name)(a, b), getattr(np, name)(a, b))
+
+
+@covers("maximum", "minimum")
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_broadcast_and_split_ties(name):
+    a, b = np.array([[1.0, 2.0, 3.0]]), np.array([[2.0], [0.5]])
+    check_gradient(lambda ts: getattr(C, name)(ts[0], ts[1]), [a, b])
+    g = flux.gradient(lambda x, y: flux.sum(getattr(flux, name)(x, y)), np.array([1.0, 2.0]), np.array([1.0, 3.0]))
+    assert g[0][0] == 0.5 and g[1][0] == 0.5
+    assert np.isnan(getattr(flux, name)(np.array([np.nan]), np.array([1.0]))[0])
+    assert np.isnan(getattr(flux, name)(np.array([1.0]), np.array([np.nan]))[0])
+
+
+@given(x=arrays(shapes()))
+def test_clamp(x):
+    x = _apart(np.full_like(x, -0.5), _apart(np.full_like(x, 0.5), x))
+    check_gradient(lambda ts: flux.clamp(ts[0], -0.5, 0.5), [x])
+    np.testing.assert_array_equal(flux.clamp(x, -0.5, 0.5), np.clip(x, -0.5, 0.5))

@@ -79,11 +79,15 @@ void binary_forward(BinaryOp op, int ndim, const index_t* shape, const T* a, con
         case BinaryOp::mul: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x * y; });
         case BinaryOp::div: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x / y; });
         case BinaryOp::pow: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return power(x, y); });
+        case BinaryOp::maximum:
+            return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x != x || x > y ? x : y; });
+        case BinaryOp::minimum:
+            return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x != x || x < y ? x : y; });
     }
 }
 
 // The local derivatives:  d(a+b) = (1, 1)   d(a-b) = (1, -1)   d(ab) = (b, a)
-//   d(a/b) = (1/b, -out/b)   d(a^b) = (b a^(b-1), out log a)
+//   d(a/b) = (1/b, -out/b)   d(a^b) = (b a^(b-1), out log a)   d max(a, b) = (a > b, b > a), ties 1/2 each
 template <class T>
 void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
                      const index_t* sa, const T* b, const index_t* sb, const T* out, T* grad) {
@@ -108,6 +112,16 @@ void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const
                 return y == T(0) ? T(0) : gi * y * std::pow(x, y - T(1));
             });
             return run([](T gi, T x, T, T o) { return o == T(0) ? T(0) : gi * o * std::log(x); });
+        case BinaryOp::maximum:
+        case BinaryOp::minimum: {
+            // The chosen operand takes the gradient; a tie splits it.
+            const bool larger = op == BinaryOp::maximum;
+            return run([da, larger](T gi, T x, T y, T) {
+                const T mine = da ? x : y, other = da ? y : x;
+                if (mine == other) return gi / T(2);
+                return (larger ? mine > other : mine < other) || mine != mine ? gi : T(0);
+            });
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 namespace pyflux::kernels {
 
-enum class BinaryOp { add, sub, mul, div, pow };
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum };
 
 /// out[i] = a[i] op b[i] over `shape`; a and b are strided (stride 0 where broadcast), out is
 /// contiguous.
