@@ -76,17 +76,16 @@ class Progress:
         self.steps += 1
         self._sum += float(loss) * n
         self._count += n
-        if self._tty:
-            now = _clock()
-            if now - self._drawn >= _REDRAW_SECONDS:
-                self._drawn = now
-                self._draw(self._running_text(now - self._start))
+        self._redraw_if_due()
 
     def steps_done(self, losses, n):
         """Records several steps at once: their losses (a sequence of floats), each for ``n`` observations."""
         self.steps += len(losses)
         self._sum += float(np.sum(losses)) * n
         self._count += len(losses) * n
+        self._redraw_if_due()
+
+    def _redraw_if_due(self):
         if self._tty:
             now = _clock()
             if now - self._drawn >= _REDRAW_SECONDS:

@@ -104,11 +104,11 @@ def train(loss, model, data, opt, *, cb=None, progress=False, capture=False):
 def _pass(loss, ps, states, data, make_args, bar, callbacks, capture):
     """The steps of one pass, captured or not; their losses."""
     if capture:
-        losses = CapturedTrain(loss, ps, states, data, make_args, _step, bar, callbacks)
-        result = losses.run()
-        if result is not None:
-            return result
-        data = losses.data
+        captured = CapturedTrain(loss, ps, states, data, make_args, _step, bar, callbacks)
+        losses = captured.run()
+        if losses is not None:
+            return losses
+        data = captured.data
     values = []
     for i, item in enumerate(data):
         grads, value = _step(loss, make_args(item), ps, i)

@@ -116,7 +116,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
                                    sb.data(), out->ptr<T>());
     });
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<BinaryNode>(op, a, b, out); },
-                            [op](const OpInputs& in) { return binary(op, in[0], in[1]); });
+                            [&] { return Replay([op](const OpInputs& in) { return binary(op, in[0], in[1]); }); });
 }
 
 // The gradient comes back in the input's dtype.
@@ -140,7 +140,7 @@ Tensor cast(const Tensor& x, DType dtype) {
     if (x->dtype == dtype) return x;
     Tensor out = converted(x, dtype);
     return record_if_traced(out, {&x}, [&] { return std::make_unique<CastNode>(x->dtype); },
-                            [dtype](const OpInputs& in) { return cast(in[0], dtype); });
+                            [&] { return Replay([dtype](const OpInputs& in) { return cast(in[0], dtype); }); });
 }
 
 }  // namespace pyflux::autodiff

@@ -148,7 +148,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         gemm_into<T>(A, false, B, false, A.rows, B.cols, A.cols, out->ptr<T>());
     });
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<MatmulNode>(A, B, a->shape, b->shape); },
-                            [](const OpInputs& in) { return matmul(in[0], in[1]); });
+                            [&] { return Replay([](const OpInputs& in) { return matmul(in[0], in[1]); }); });
 }
 
 Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, UnaryOp act, double param) {
@@ -180,7 +180,9 @@ Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, UnaryOp act, 
     });
     return record_if_traced(y, {&W_in, &b, &x},
                             [&] { return std::make_unique<DenseNode>(act, param, W, keep_z ? z : y, X, x->shape); },
-                            [act, param](const OpInputs& in) { return dense(in[0], in[1], in[2], act, param); });
+                            [&] {
+                                return Replay([act, param](const OpInputs& in) { return dense(in[0], in[1], in[2], act, param); });
+                            });
 }
 
 }  // namespace pyflux::autodiff

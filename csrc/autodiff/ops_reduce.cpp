@@ -67,7 +67,9 @@ Tensor reduce(const char* op, const Tensor& x_in, std::optional<int> axis, bool 
         kernels::reduce_sum<T>(r.outer, r.n, r.inner, x->ptr<T>(), static_cast<T>(scale), out->ptr<T>());
     });
     return record_if_traced(out, {&x_in}, [&] { return std::make_unique<ReduceNode>(r, x->shape, scale); },
-                            [op, axis, average](const OpInputs& in) { return reduce(op, in[0], axis, average); });
+                            [&] {
+                                return Replay([op, axis, average](const OpInputs& in) { return reduce(op, in[0], axis, average); });
+                            });
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ Tensor index(const Tensor& x, const std::vector<AxisIndex>& spec) {
     const ViewGeometry v = index_geometry(spec, x->strides);
     Tensor out = view(x, v.shape, v.strides, v.offset);
     return record_if_traced(out, {&x}, [&] { return std::make_unique<IndexNode>(spec, x->shape); },
-                            [spec](const OpInputs& in) { return index(in[0], spec); });
+                            [&] { return Replay([spec](const OpInputs& in) { return index(in[0], spec); }); });
 }
 
 Tensor transpose(const Tensor& x) {
@@ -92,7 +92,7 @@ Tensor transpose(const Tensor& x) {
     }
     Tensor out = view(x, shape, strides, 0);
     return record_if_traced(out, {&x}, [&] { return std::make_unique<TransposeNode>(); },
-                            [](const OpInputs& in) { return transpose(in[0]); });
+                            [&] { return Replay([](const OpInputs& in) { return transpose(in[0]); }); });
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
@@ -110,7 +110,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     const Tensor c = contiguous(x);
     Tensor out = view(c, shape, contiguous_strides(shape), 0);
     return record_if_traced(out, {&x}, [&] { return std::make_unique<ReshapeNode>(x->shape); },
-                            [shape](const OpInputs& in) { return reshape(in[0], shape); });
+                            [&] { return Replay([shape](const OpInputs& in) { return reshape(in[0], shape); }); });
 }
 
 }  // namespace pyflux::autodiff

@@ -124,7 +124,7 @@ Tensor normalise(bool log, const Tensor& x, const std::optional<std::vector<int>
         return out;
     });
     return record_if_traced(y, {&x}, [&] { return std::make_unique<SoftmaxNode>(log, plan, y); },
-                            [log, axes](const OpInputs& in) { return normalise(log, in[0], axes); });
+                            [&] { return Replay([log, axes](const OpInputs& in) { return normalise(log, in[0], axes); }); });
 }
 
 }  // namespace

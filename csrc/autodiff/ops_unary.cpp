@@ -50,7 +50,7 @@ Tensor unary(const Tensor& x_in, UnaryOp op, double param) {
         return std::make_unique<UnaryNode>(op, param, saves == kernels::Saves::input    ? x
                                                       : saves == kernels::Saves::output ? y
                                                                                         : Tensor{});
-    }, [op, param](const OpInputs& in) { return unary(in[0], op, param); });
+    }, [&] { return Replay([op, param](const OpInputs& in) { return unary(in[0], op, param); }); });
 }
 
 }  // namespace pyflux::autodiff

@@ -115,12 +115,12 @@ inline bool traced(const Tensor& t) {
     return tape && tape->owns(t);
 }
 
-/// Records node for out when any input is traced; node_factory is only called then. While a
-/// Recorder is installed it receives `replay`, which computes the same op from new inputs.
+/// Records node for out when any input is traced; make_node is only called then. While a Recorder
+/// is installed it also receives make_replay(): a Replay computing the same op from new inputs.
 /// Returns out for chaining.
 template <class MakeNode, class MakeReplay>
 const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Tensor*> inputs,
-                               MakeNode&& make_node, MakeReplay&& replay) {
+                               MakeNode&& make_node, MakeReplay&& make_replay) {
     Tape* tape = Tape::current();
     if (!tape) return out;
     std::array<std::int64_t, 3> ids{-1, -1, -1};
@@ -137,7 +137,7 @@ const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Te
     std::unique_ptr<Node> node = make_node();
     node->input_ids = ids;
     tape->record(std::move(node), out);
-    if (Recorder* recorder = Recorder::current()) recorder->add(Replay(std::forward<MakeReplay>(replay)), inputs, out);
+    if (Recorder* recorder = Recorder::current()) recorder->add(make_replay(), inputs, out);
     return out;
 }
 

@@ -125,8 +125,10 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
         py::gil_scoped_release release;
         const auto began = std::chrono::steady_clock::now();
         const auto budget = std::chrono::duration<double>(seconds);
+        std::vector<Tensor> data;
         while (s < stop && finite) {
-            out[s] = program.step(feed.item(s), optimisers);
+            feed.item(s, data);
+            out[s] = program.step(data, optimisers);
             finite = std::isfinite(out[s]);
             if (finite) ++s;
             if (seconds > 0 && std::chrono::steady_clock::now() - began >= budget) break;
@@ -147,8 +149,10 @@ void bind_capture(py::module_& m) {
         .def_property_readonly("items", [](const Feed& f) { return f.item_count(); })
         .def_property_readonly("steps", &Feed::steps)
         .def("item", [](Feed& f, autodiff::index_t s) {
+            std::vector<Tensor> data;
+            f.item(s, data);
             py::list out;
-            for (const Tensor& t : f.item(s)) out.append(py::reinterpret_steal<py::object>(tensor_object(t)));
+            for (const Tensor& t : data) out.append(py::reinterpret_steal<py::object>(tensor_object(t)));
             return out;
         }, py::arg("step"), "The data of one step, as Tensors.");
     py::class_<Program>(m, "Program",

@@ -53,11 +53,14 @@ Feed::Feed(std::vector<std::vector<Tensor>> items, std::vector<std::int64_t> ord
     steps_ = static_cast<index_t>(order_.size());
 }
 
-std::vector<Tensor> Feed::item(index_t s) {
+void Feed::item(index_t s, std::vector<Tensor>& out) {
     if (s < 0 || s >= steps_) throw std::out_of_range("capture: step " + std::to_string(s));
-    if (!items_.empty()) return items_[static_cast<std::size_t>(order_[static_cast<std::size_t>(s)])];
-    std::vector<Tensor> out;
-    out.reserve(sources_.size());
+    out.clear();
+    if (!items_.empty()) {
+        const std::vector<Tensor>& item = items_[static_cast<std::size_t>(order_[static_cast<std::size_t>(s)])];
+        out.assign(item.begin(), item.end());
+        return;
+    }
     for (std::size_t k = 0; k < sources_.size(); ++k) {
         const Tensor& src = sources_[k];
         if (batch_ > 0) {
@@ -73,7 +76,6 @@ std::vector<Tensor> Feed::item(index_t s) {
         }
         out.push_back(autodiff::view(src, shape, strides, order_[static_cast<std::size_t>(s)] * src->strides[0]));
     }
-    return out;
 }
 
 Tensor Feed::gather(std::size_t k, const std::int64_t* idx) {

@@ -27,8 +27,8 @@ public:
     index_t steps() const { return steps_; }
     /// How many items a feed of items holds (0 for a feed of arrays).
     index_t item_count() const { return static_cast<index_t>(items_.size()); }
-    /// The data of step s.
-    std::vector<Tensor> item(index_t s);
+    /// The data of step s, into `out` (whose capacity a loop reuses).
+    void item(index_t s, std::vector<Tensor>& out);
 
 private:
     Tensor gather(std::size_t k, const std::int64_t* idx);

@@ -1,5 +1,6 @@
 #include "capture/program.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -20,7 +21,6 @@ Program::Program(std::vector<Tensor> params, const std::vector<Tensor>& data) : 
 int Program::new_slot(const Tensor& t) {
     const int slot = static_cast<int>(values_.size());
     values_.push_back(t);
-    is_output_.push_back(false);
     slots_[t.get()] = slot;
     return slot;
 }
@@ -40,20 +40,24 @@ void Program::add(autodiff::Replay replay, std::initializer_list<const Tensor*> 
     }
     // The recorded outputs stay alive until finish, so that no later tensor reuses their address.
     op.out = new_slot(out);
-    is_output_[op.out] = true;
     program_.push_back(std::move(op));
 }
 
 void Program::finish(const Tensor& loss) {
     const auto found = slots_.find(loss.get());
-    if (found == slots_.end() || !is_output_[found->second])
+    const bool computed = found != slots_.end() &&
+                          std::any_of(program_.begin(), program_.end(), [&](const Op& op) { return op.out == found->second; });
+    if (!computed)
         throw std::invalid_argument("capture: the loss was not computed by pyflux ops from the parameters and the data");
     if (loss->size() != 1)
         throw std::invalid_argument("capture: the loss must be a scalar, got an array of shape " + loss->shape.str());
     loss_slot_ = found->second;
     slots_.clear();
-    for (std::size_t s = 0; s < values_.size(); ++s)
-        if (is_output_[s]) values_[s].reset();
+    clear_step();
+}
+
+void Program::clear_step() {
+    for (const Op& op : program_) values_[op.out].reset();
     for (int s : data_slots_) values_[s].reset();
 }
 
@@ -63,26 +67,20 @@ double scalar_value(const Tensor& t) {
     return t->dtype == autodiff::DType::f32 ? static_cast<double>(*t->ptr<float>()) : *t->ptr<double>();
 }
 
+}  // namespace
+
 // Empties the outputs and the data when a step ends, normally or not, so that no step holds the
 // last one's memory.
-struct ClearStep {
-    std::vector<Tensor>& values;
-    const std::vector<bool>& is_output;
-    const std::vector<int>& data_slots;
-    ~ClearStep() {
-        for (std::size_t s = 0; s < values.size(); ++s)
-            if (is_output[s]) values[s].reset();
-        for (int s : data_slots) values[s].reset();
-    }
+struct Program::ClearStep {
+    Program& program;
+    ~ClearStep() { program.clear_step(); }
 };
-
-}  // namespace
 
 double Program::step(const std::vector<Tensor>& data, const std::vector<optimisers::Optimiser*>& optimisers) {
     if (!finished()) throw std::logic_error("capture: the program was never finished");
     if (data.size() != data_slots_.size() || optimisers.size() != params_.size())
         throw std::invalid_argument("capture: a step needs one tensor per datum and one optimiser per parameter");
-    ClearStep clear{values_, is_output_, data_slots_};
+    ClearStep clear{*this};
     for (std::size_t k = 0; k < data.size(); ++k) {
         const auto& [shape, dtype] = data_types_[k];
         if (data[k]->shape != shape || data[k]->dtype != dtype)
@@ -109,11 +107,10 @@ double Program::step(const std::vector<Tensor>& data, const std::vector<optimise
     const double value = scalar_value(loss);
     const std::vector<Tensor> grads = tape.backward(loss, params_);
     if (!std::isfinite(value)) return value;
-    std::vector<optimisers::Update> updates;
-    updates.reserve(params_.size());
+    updates_.clear();
     for (std::size_t k = 0; k < params_.size(); ++k)
-        if (optimisers[k] && grads[k]) updates.push_back({params_[k], autodiff::contiguous(grads[k]), optimisers[k]});
-    optimisers::update_all(updates);
+        if (optimisers[k] && grads[k]) updates_.push_back({params_[k], autodiff::contiguous(grads[k]), optimisers[k]});
+    optimisers::update_all(updates_);
     return value;
 }
 

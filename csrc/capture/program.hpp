@@ -42,15 +42,17 @@ private:
         std::array<int, 3> in{-1, -1, -1};
         int out = -1;
     };
+    struct ClearStep;
     int slot_of(const Tensor& t);
     int new_slot(const Tensor& t);
+    void clear_step();
 
     std::vector<Tensor> params_;
     std::vector<int> data_slots_;
     std::vector<std::pair<autodiff::Shape, autodiff::DType>> data_types_;  // as in the captured step
     std::vector<Op> program_;
     std::vector<Tensor> values_;  // by slot: parameters, data, constants and (while running) outputs
-    std::vector<bool> is_output_;
+    std::vector<optimisers::Update> updates_;  // a step's updates, reused from step to step
     std::unordered_map<const autodiff::TensorImpl*, int> slots_;  // while recording
     int loss_slot_ = -1;
 };

@@ -33,7 +33,7 @@ public:
     void report(int threads) const;
 
 private:
-    std::int64_t start_[kMaxTracked] = {};
+    std::int64_t start_[kMaxTracked];  // each thread writes its own before report reads it
 };
 
 }  // namespace pyflux::kernels
