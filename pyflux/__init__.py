@@ -4,6 +4,7 @@ from pyflux import _core_check, _preload  # noqa: F401  (before anything imports
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
 from pyflux._core import abs, cos, exp2, expm1, log1p, log2, maximum, minimum, sign, sin, sqrt, square, tan
+from pyflux._core import logsumexp, max, min, prod
 from pyflux import activations
 from pyflux.activations import *  # noqa: F403  (every activation of the core's op table)
 from pyflux.callbacks import throttle
@@ -11,6 +12,7 @@ from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
 from pyflux.fit import History, accuracy, evaluate, fit, predict
 from pyflux.gradient import Grads, Params, gradient, params, withgradient
 from pyflux.mathops import clamp
+from pyflux.mathops import std, var
 from pyflux.initialise import (
     glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32, orthogonal, rand32, randn32,
     truncated_normal, zeros32,
@@ -35,6 +37,7 @@ from pyflux.tree import trainables
 __all__ = activations.__all__ + [
     "abs", "clamp", "cos", "exp2", "expm1", "log1p", "log2", "maximum", "minimum", "sign", "sin", "sqrt", "square",
     "tan",
+    "logsumexp", "max", "min", "prod", "std", "var",
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
     "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",

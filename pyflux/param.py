@@ -4,7 +4,7 @@ import operator
 
 import numpy as np
 
-from pyflux import _core
+from pyflux import _core, mathops
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -45,11 +45,14 @@ def _plain(value):
 def _array_function(self, func, types, args, kwargs):
     """Tensor.__array_function__: numpy functions that are not ufuncs (np.dot, np.concatenate, ...).
     Outside gradient they run on the data, as for an ndarray; inside they are refused, naming the
-    pyflux function to use, since numpy would compute them without a gradient. Those that read only
-    the shape (np.shape, np.ndim, np.size) work on traced values too."""
+    pyflux function to use, since numpy would compute them without a gradient, unless a pyflux op
+    computes them (np.sum, np.max, np.var, ...: _TRACED_FUNCTIONS). Those that read only the shape
+    (np.shape, np.ndim, np.size) work on traced values too."""
     if func in _SHAPE_ONLY and args and isinstance(args[0], _core.Tensor):
         return _SHAPE_ONLY[func](*args, **kwargs)
     if any(t.traced for t in _tensors((args, tuple(kwargs.values())))):
+        if func in _TRACED_FUNCTIONS:
+            return _TRACED_FUNCTIONS[func](*args, **kwargs)
         name = f"{func.__module__}.{func.__name__}"
         hint = _FUNCTION_HINTS.get(func.__name__, "use pyflux operations (flux.sum, flux.exp, @, indexing, ...)")
         raise TypeError(f"{name} cannot be traced by gradient (numpy would drop the gradient); {hint}")
@@ -61,6 +64,42 @@ def _size(a, axis=None):
 
 
 _SHAPE_ONLY = {np.shape: lambda a: tuple(a.shape), np.ndim: lambda a: a.ndim, np.size: _size}
+
+def _numpy_options(name, dtype=None, out=None, **others):
+    """Refuses numpy's options that a traced result cannot honour."""
+    given = [key for key, value in (("dtype", dtype), ("out", out), *others.items()) if value is not None]
+    if given:
+        raise TypeError(f"numpy.{name} on a traced value takes no {', '.join(given)} (the pyflux op has none)")
+
+
+def _reduction(name, op):
+    """numpy's signature of np.sum, np.max, ... on traced values, as the pyflux op over axis."""
+
+    def call(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        _numpy_options(name, dtype, out, initial=initial, where=where)
+        return op(a, axis, keepdims=keepdims)
+
+    return call
+
+
+def _variance(name, root):
+    """np.var and np.std on traced values (numpy's ddof, default 0) as pyflux's var."""
+
+    def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None, correction=None):
+        _numpy_options(name, dtype, out, where=where, mean=mean, correction=correction)
+        v = mathops._var(name, a, axis, ddof, keepdims)
+        return _core.sqrt(v) if root else v
+
+    return call
+
+
+# numpy functions (not ufuncs) that pyflux ops compute on traced values, with numpy's signatures.
+_TRACED_FUNCTIONS = {
+    np.sum: _reduction("sum", _core.sum), np.mean: _reduction("mean", _core.mean),
+    np.max: _reduction("max", _core.max), np.min: _reduction("min", _core.min),
+    np.amax: _reduction("amax", _core.max), np.amin: _reduction("amin", _core.min),
+    np.prod: _reduction("prod", _core.prod), np.var: _variance("var", False), np.std: _variance("std", True),
+}
 
 _core._set_numpy_hooks(_array_ufunc, _array_function)
 
@@ -90,7 +129,6 @@ _NO_JOIN = ("pyflux has no traced concatenation: build the joined array before g
 # What to use instead of numpy functions (not ufuncs) on traced values.
 _FUNCTION_HINTS = {
     "dot": "use x @ y (flux's matmul)", "inner": "use x @ y (flux's matmul)", "vdot": "use flux.sum(x * y)",
-    "sum": "use flux.sum(x, axis) or x.sum(axis)", "mean": "use flux.mean(x, axis) or x.mean(axis)",
     "reshape": "use x.reshape(shape)", "ravel": "use x.reshape(-1)", "transpose": "use x.T",
     "concatenate": _NO_JOIN, "stack": _NO_JOIN, "vstack": _NO_JOIN, "hstack": _NO_JOIN,
     "where": "pyflux has no traced where: blend with a constant 0/1 mask (x * mask + y * (1 - mask))",
@@ -140,17 +178,17 @@ class Param(_core.Tensor):
         return self._update(np.divide, other)
 
     def sum(self, axis=None, **numpy_options):
-        """Sum over all elements or one axis; outside gradient numpy's options (dtype, out, keepdims)
+        """Sum over all elements or the given axes (keepdims as numpy's); outside gradient numpy's options (dtype, out, keepdims)
         are accepted too, so numpy functions such as np.sum work on a Param."""
         if numpy_options and not self.traced:
             return self.numpy().sum(axis=axis, **numpy_options)
-        return super().sum(axis)
+        return super().sum(axis, **numpy_options)
 
     def mean(self, axis=None, **numpy_options):
-        """Mean over all elements or one axis (numpy's options accepted outside gradient, as sum)."""
+        """Mean over all elements or the given axes (numpy's options accepted outside gradient, as sum)."""
         if numpy_options and not self.traced:
             return self.numpy().mean(axis=axis, **numpy_options)
-        return super().mean(axis)
+        return super().mean(axis, **numpy_options)
 
     def copy(self):
         """A new Param with a copy of the data."""

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "autodiff/axes.hpp"
 #include "autodiff/tensor.hpp"
 #include "kernels/elementwise_unary.hpp"
 
@@ -38,12 +39,18 @@ void check_unary_param(const char* op, UnaryOp code, double param);
 
 // ops_softmax.cpp: normalised along the given axes (negative counts from the end), or over all
 // elements (nullopt).
-Tensor softmax(const Tensor& x, const std::optional<std::vector<int>>& axes);
-Tensor logsoftmax(const Tensor& x, const std::optional<std::vector<int>>& axes);
+Tensor softmax(const Tensor& x, const Axes& axes);
+Tensor logsoftmax(const Tensor& x, const Axes& axes);
 
-// ops_reduce.cpp: over all elements (axis empty) or one axis (negative counts from the end).
-Tensor sum(const Tensor& x, std::optional<int> axis);
-Tensor mean(const Tensor& x, std::optional<int> axis);
+// ops_reduce.cpp: over the given axes (negative counts from the end) or all elements (nullopt); the
+// reduced axes are removed, or kept with size 1. max and min give the gradient to the extreme
+// element (shared among ties); prod's backward is exact with zeros; logsumexp is computed stably.
+Tensor sum(const Tensor& x, const Axes& dims, bool keepdims);
+Tensor mean(const Tensor& x, const Axes& dims, bool keepdims);
+Tensor max(const Tensor& x, const Axes& dims, bool keepdims);
+Tensor min(const Tensor& x, const Axes& dims, bool keepdims);
+Tensor prod(const Tensor& x, const Axes& dims, bool keepdims);
+Tensor logsumexp(const Tensor& x, const Axes& dims, bool keepdims);
 
 // ops_shape.cpp
 /// One entry per axis of x: the slice start:start+count*step:step, or (keep = false) the single

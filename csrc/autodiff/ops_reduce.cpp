@@ -1,80 +1,127 @@
-// sum and mean over all elements or one axis.
+// Reductions over all elements, one axis or several (sum, mean, max, min, prod, logsumexp), with or
+// without the reduced axes kept as size 1. The input is laid out by axes.hpp so that every kernel
+// reduces the middle axis of [outer x n x inner]; the backward works in the same layout and puts the
+// axes back.
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
+#include "autodiff/axes.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
 #include "kernels/reduce.hpp"
+#include "kernels/softmax.hpp"
 
 namespace pyflux::autodiff {
 namespace {
 
-// x viewed as [outer x n x inner] around the reduced axis.
-struct Reduction {
-    index_t outer = 1, n = 1, inner = 1;
-    Shape out_shape;
-};
+enum class Reduce { sum, mean, max, min, prod, logsumexp };
 
-Reduction plan(const char* op, const Shape& shape, std::optional<int> axis) {
-    Reduction r;
-    if (!axis) {
-        r.n = shape.size();
-        return r;
+const char* name_of(Reduce kind) {
+    switch (kind) {
+        case Reduce::sum: return "sum";
+        case Reduce::mean: return "mean";
+        case Reduce::max: return "max";
+        case Reduce::min: return "min";
+        case Reduce::prod: return "prod";
+        case Reduce::logsumexp: return "logsumexp";
     }
-    int a = *axis;
-    if (a < 0) a += shape.ndim;
-    if (a < 0 || a >= shape.ndim)
-        throw std::out_of_range(std::string(op) + ": axis " + std::to_string(*axis) + " is out of bounds for shape " +
-                                shape.str());
-    for (int d = 0; d < shape.ndim; ++d) {
-        if (d < a) r.outer *= shape[d];
-        if (d > a) r.inner *= shape[d];
-        if (d != a) r.out_shape.dims[r.out_shape.ndim++] = shape[d];
-    }
-    r.n = shape[a];
-    return r;
+    return "reduce";
+}
+
+// Whether the backward reads the input and the output (sum's and mean's read neither).
+bool saves_values(Reduce kind) { return kind != Reduce::sum && kind != Reduce::mean; }
+
+// The shape of the input in the kernel layout.
+Shape lines_shape(const AxesPlan& plan, const Shape& shape) {
+    if (!plan.permuted) return shape;
+    Shape s;
+    s.ndim = shape.ndim;
+    for (int d = 0; d < shape.ndim; ++d) s.dims[d] = shape[plan.order[d]];
+    return s;
 }
 
 class ReduceNode : public Node {
 public:
-    ReduceNode(Reduction r, Shape x_shape, double scale) : r_(r), x_shape_(x_shape), scale_(scale) {}
+    ReduceNode(Reduce kind, AxesPlan plan, Shape x_shape, double scale, Tensor xc, Tensor out)
+        : kind_(kind), plan_(plan), x_shape_(x_shape), scale_(scale), xc_(std::move(xc)), out_(std::move(out)) {}
 
-    // Every input element contributed once (times scale) to its output element.
     void backward(const Tensor& g_in, Tape& tape) override {
         const Tensor g = contiguous(g_in);
-        Tensor grad = empty(g->dtype, x_shape_);
+        const Lines l = plan_.lines;
+        Tensor dx = empty(g->dtype, lines_shape(plan_, x_shape_));
         dispatch(g->dtype, [&](auto tag) {
             using T = decltype(tag);
-            kernels::reduce_sum_backward<T>(r_.outer, r_.n, r_.inner, g->ptr<T>(), static_cast<T>(scale_), grad->ptr<T>());
+            const T* gp = g->ptr<T>();
+            T* dp = dx->ptr<T>();
+            switch (kind_) {
+                case Reduce::sum:
+                case Reduce::mean:
+                    return kernels::reduce_sum_backward<T>(l.outer, l.n, l.inner, gp, static_cast<T>(scale_), dp);
+                case Reduce::max:
+                case Reduce::min:
+                    return kernels::reduce_extreme_backward<T>(l.outer, l.n, l.inner, gp, xc_->ptr<T>(), out_->ptr<T>(), dp);
+                case Reduce::prod: return kernels::reduce_prod_backward<T>(l.outer, l.n, l.inner, gp, xc_->ptr<T>(), dp);
+                case Reduce::logsumexp:
+                    return kernels::logsumexp_backward<T>(l.outer, l.n, l.inner, gp, xc_->ptr<T>(), out_->ptr<T>(), dp);
+            }
         });
-        tape.accumulate(input_ids[0], grad);
+        tape.accumulate(input_ids[0], from_lines(plan_, dx));
     }
 
 private:
-    Reduction r_;
+    Reduce kind_;
+    AxesPlan plan_;
     Shape x_shape_;
     double scale_;
+    Tensor xc_, out_;  // the input in the kernel layout and the result, where the backward reads them
 };
 
-Tensor reduce(const char* op, const Tensor& x_in, std::optional<int> axis, bool average) {
-    const Reduction r = plan(op, x_in->shape, axis);
-    const double scale = !average ? 1.0 : r.n > 0 ? 1.0 / static_cast<double>(r.n) : std::numeric_limits<double>::quiet_NaN();
-    const Tensor x = contiguous(x_in);
-    Tensor out = empty(x->dtype, r.out_shape);
+Tensor reduce(Reduce kind, const Tensor& x, const Axes& axes, bool keepdims) {
+    const char* op = name_of(kind);
+    const AxesPlan plan = plan_axes(op, x->shape, axes);
+    const Lines l = plan.lines;
+    if ((kind == Reduce::max || kind == Reduce::min) && l.n == 0 && l.outer * l.inner > 0)
+        throw std::invalid_argument(std::string(op) + ": cannot reduce an empty axis of an array of shape " +
+                                    x->shape.str() + " (the result has no value)");
+    const double scale = kind != Reduce::mean ? 1.0
+                         : l.n > 0            ? 1.0 / static_cast<double>(l.n)
+                                              : std::numeric_limits<double>::quiet_NaN();
+    const Tensor xc = to_lines(plan, x);
+    const Shape out_shape = reduced_shape(plan, x->shape, keepdims);
+    Tensor out = empty(x->dtype, out_shape);
     dispatch(x->dtype, [&](auto tag) {
         using T = decltype(tag);
-        kernels::reduce_sum<T>(r.outer, r.n, r.inner, x->ptr<T>(), static_cast<T>(scale), out->ptr<T>());
+        const T* xp = xc->ptr<T>();
+        T* op_ = out->ptr<T>();
+        switch (kind) {
+            case Reduce::sum:
+            case Reduce::mean: return kernels::reduce_sum<T>(l.outer, l.n, l.inner, xp, static_cast<T>(scale), op_);
+            case Reduce::max:
+            case Reduce::min: return kernels::reduce_extreme<T>(kind == Reduce::max, l.outer, l.n, l.inner, xp, op_);
+            case Reduce::prod: return kernels::reduce_prod<T>(l.outer, l.n, l.inner, xp, op_);
+            case Reduce::logsumexp: return kernels::logsumexp_forward<T>(l.outer, l.n, l.inner, xp, op_);
+        }
     });
-    return record_if_traced(out, {&x_in}, [&] { return std::make_unique<ReduceNode>(r, x->shape, scale); },
-                            [&] {
-                                return Replay([op, axis, average](const OpInputs& in) { return reduce(op, in[0], axis, average); });
-                            });
+    return record_if_traced(
+        out, {&x},
+        [&] {
+            const bool saves = saves_values(kind);
+            return std::make_unique<ReduceNode>(kind, plan, x->shape, scale, saves ? xc : Tensor{}, saves ? out : Tensor{});
+        },
+        [&] { return Replay([kind, axes, keepdims](const OpInputs& in) { return reduce(kind, in[0], axes, keepdims); }); });
 }
 
 }  // namespace
 
-Tensor sum(const Tensor& x, std::optional<int> axis) { return reduce("sum", x, axis, false); }
-Tensor mean(const Tensor& x, std::optional<int> axis) { return reduce("mean", x, axis, true); }
+Tensor sum(const Tensor& x, const Axes& dims, bool keepdims) { return reduce(Reduce::sum, x, dims, keepdims); }
+Tensor mean(const Tensor& x, const Axes& dims, bool keepdims) { return reduce(Reduce::mean, x, dims, keepdims); }
+Tensor max(const Tensor& x, const Axes& dims, bool keepdims) { return reduce(Reduce::max, x, dims, keepdims); }
+Tensor min(const Tensor& x, const Axes& dims, bool keepdims) { return reduce(Reduce::min, x, dims, keepdims); }
+Tensor prod(const Tensor& x, const Axes& dims, bool keepdims) { return reduce(Reduce::prod, x, dims, keepdims); }
+Tensor logsumexp(const Tensor& x, const Axes& dims, bool keepdims) {
+    return reduce(Reduce::logsumexp, x, dims, keepdims);
+}
 
 }  // namespace pyflux::autodiff

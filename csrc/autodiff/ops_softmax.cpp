@@ -1,10 +1,9 @@
-// softmax and logsoftmax over one axis, several axes, or all elements; both save their output for
-// the backward rule. The kernels normalise the middle axis of an [outer x n x inner] block, which
-// covers any set of adjacent axes; other sets go through a permuted contiguous copy with the
-// normalised axes last.
-#include <algorithm>
+// softmax and logsoftmax over one axis, several axes, or all elements (laid out by axes.hpp); both
+// save their output for the backward rule.
 #include <stdexcept>
+#include <string>
 
+#include "autodiff/axes.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
 #include "kernels/softmax.hpp"
@@ -12,83 +11,24 @@
 namespace pyflux::autodiff {
 namespace {
 
-struct Lines {
-    index_t outer = 1, n = 1, inner = 1;
-};
-
-// How the normalised axes sit: as one block of adjacent axes (permuted = false), or needing the
-// permutation `order` (kept axes, then normalised ones) to become the trailing block.
-struct Plan {
-    Lines lines;
-    bool permuted = false;
-    std::array<int, kMaxDims> order{};
-};
-
-Plan plan_for(const char* op, const Shape& shape, const std::optional<std::vector<int>>& axes) {
-    std::array<bool, kMaxDims> normalised{};
-    if (!axes) {
-        normalised.fill(true);
-    } else {
-        if (shape.ndim == 0) throw std::invalid_argument(std::string(op) + ": expects an array, got a scalar");
-        for (int axis : *axes) {
-            const int a = axis < 0 ? axis + shape.ndim : axis;
-            if (a < 0 || a >= shape.ndim)
-                throw std::out_of_range(std::string(op) + ": dims " + std::to_string(axis) +
-                                        " is out of bounds for shape " + shape.str());
-            if (normalised[a]) throw std::invalid_argument(std::string(op) + ": dims repeats axis " + std::to_string(a));
-            normalised[a] = true;
-        }
-    }
-    Plan plan;
-    int first = shape.ndim, last = -1;
-    for (int d = 0; d < shape.ndim; ++d)
-        if (normalised[d]) first = std::min(first, d), last = std::max(last, d);
-    bool adjacent = true;
-    for (int d = first; d <= last; ++d) adjacent = adjacent && normalised[d];
-    if (adjacent) {
-        for (int d = 0; d < shape.ndim; ++d) {
-            if (d < first) plan.lines.outer *= shape[d];
-            else if (d > last) plan.lines.inner *= shape[d];
-            else plan.lines.n *= shape[d];
-        }
-        return plan;
-    }
-    plan.permuted = true;
-    int k = 0;
-    for (int d = 0; d < shape.ndim; ++d)
-        if (!normalised[d]) plan.order[k++] = d, plan.lines.outer *= shape[d];
-    for (int d = 0; d < shape.ndim; ++d)
-        if (normalised[d]) plan.order[k++] = d, plan.lines.n *= shape[d];
-    return plan;
-}
-
-// t's axes in `order` (a view), or the inverse permutation of a tensor so permuted.
-Tensor permute(const Tensor& t, const std::array<int, kMaxDims>& order, bool inverse) {
-    Shape shape;
-    shape.ndim = t->shape.ndim;
-    Strides strides{};
-    for (int d = 0; d < shape.ndim; ++d) {
-        const int from = inverse ? d : order[d], to = inverse ? order[d] : d;
-        shape.dims[to] = t->shape[from];
-        strides[to] = t->strides[from];
-    }
-    return contiguous(view(t, shape, strides, 0));
+AxesPlan plan_for(const char* op, const Shape& shape, const Axes& axes) {
+    if (axes && shape.ndim == 0) throw std::invalid_argument(std::string(op) + ": expects an array, got a scalar");
+    return plan_axes(op, shape, axes);
 }
 
 template <class Run>
-Tensor through_plan(const Plan& plan, const Tensor& in, Run&& run) {
-    if (!plan.permuted) return run(contiguous(in));
-    return permute(run(permute(in, plan.order, false)), plan.order, true);
+Tensor through_plan(const AxesPlan& plan, const Tensor& in, Run&& run) {
+    return from_lines(plan, run(to_lines(plan, in)));
 }
 
 class SoftmaxNode : public Node {
 public:
-    SoftmaxNode(bool log, Plan plan, Tensor y) : log_(log), plan_(plan), y_(std::move(y)) {}
+    SoftmaxNode(bool log, AxesPlan plan, Tensor y) : log_(log), plan_(plan), y_(std::move(y)) {}
 
     void backward(const Tensor& g, Tape& tape) override {
         const Lines l = plan_.lines;
         // The saved output in the kernel's layout.
-        const Tensor y = plan_.permuted ? permute(y_, plan_.order, false) : y_;
+        const Tensor y = to_lines(plan_, y_);
         Tensor dx = through_plan(plan_, g, [&](const Tensor& gc) {
             Tensor out = empty(gc->dtype, gc->shape);
             dispatch(gc->dtype, [&](auto tag) {
@@ -105,12 +45,12 @@ public:
 
 private:
     bool log_;
-    Plan plan_;
+    AxesPlan plan_;
     Tensor y_;
 };
 
 Tensor normalise(bool log, const Tensor& x, const std::optional<std::vector<int>>& axes) {
-    const Plan plan = plan_for(log ? "logsoftmax" : "softmax", x->shape, axes);
+    const AxesPlan plan = plan_for(log ? "logsoftmax" : "softmax", x->shape, axes);
     const Lines l = plan.lines;
     Tensor y = through_plan(plan, x, [&](const Tensor& xc) {
         Tensor out = empty(xc->dtype, xc->shape);

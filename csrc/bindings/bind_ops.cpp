@@ -1,6 +1,7 @@
 // The ops as module functions: each takes Tensors, numpy arrays or Python numbers. The ones a
 // training step calls are CPython METH_FASTCALL functions; the rest are bound with pybind11.
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -124,35 +125,42 @@ PyObject* matmul_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     return guarded([&] { return call_binary(autodiff::matmul, args[0], args[1], "matmul").release().ptr(); });
 }
 
-template <Tensor (*fn)(const Tensor&, std::optional<int>)>
+using NormaliseFn = Tensor (*)(const Tensor&, const autodiff::Axes&);
+using ReduceFn = Tensor (*)(const Tensor&, const autodiff::Axes&, bool);
+
+struct ReduceEntry {
+    const char* name;
+    ReduceFn fn;
+};
+constexpr ReduceEntry kReductions[] = {{"sum", autodiff::sum},   {"mean", autodiff::mean}, {"max", autodiff::max},
+                                       {"min", autodiff::min},   {"prod", autodiff::prod},
+                                       {"logsumexp", autodiff::logsumexp}};
+
+// name(x, dims=None, keepdims=False); numpy's keyword `axis` is accepted in place of dims.
+template <int k>
 PyObject* reduce_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    const char* name = fn == autodiff::sum ? "sum" : "mean";
-    static const char* const names[] = {"x", "axis"};
-    PyObject* parsed[2] = {nullptr, nullptr};
-    if (!parse_arguments(name, args, nargs, kwnames, names, 2, 1, parsed)) return nullptr;
+    constexpr const ReduceEntry& e = kReductions[k];
+    static const char* const names[] = {"x", "dims", "keepdims", "axis"};
+    PyObject* parsed[4] = {nullptr, nullptr, nullptr, nullptr};
+    if (!parse_arguments(e.name, args, nargs, kwnames, names, 4, 1, parsed)) return nullptr;
     return guarded([&] {
-        Tensor t = unary_operand(parsed[0], name);
-        const std::optional<int> axis = parsed[1] ? axis_arg(parsed[1]) : std::nullopt;
+        const autodiff::Axes dims = reduce_dims(e.name, parsed[1], parsed[3]);
+        const bool keepdims = parsed[2] && bool_arg(parsed[2], std::string(e.name) + ": keepdims");
+        Tensor t = unary_operand(parsed[0], e.name);
         Tensor out;
         {
             MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
-            out = fn(t, axis);
+            out = e.fn(t, dims, keepdims);
         }
         return wrap_result(out).release().ptr();
     });
 }
 
-using NormaliseFn = Tensor (*)(const Tensor&, const std::optional<std::vector<int>>&);
-
-// softmax's dims: an int, a tuple or list of ints, or None (all elements).
-std::optional<std::vector<int>> dims_arg(py::handle dims) {
-    if (dims.is_none()) return std::nullopt;
-    if (py::isinstance<py::tuple>(dims) || py::isinstance<py::list>(dims)) {
-        std::vector<int> axes;
-        for (py::handle d : dims) axes.push_back(*axis_arg(d));
-        return axes;
-    }
-    return std::vector<int>{*axis_arg(dims)};
+template <int... k>
+void add_reduce_methods(std::vector<PyMethodDef>& fs, std::integer_sequence<int, k...>) {
+    (fs.push_back({kReductions[k].name, PYFLUX_FASTCALL(reduce_entry<k>), METH_FASTCALL | METH_KEYWORDS,
+                   doc_of(kReductions[k].name)}),
+     ...);
 }
 
 template <NormaliseFn fn>
@@ -166,7 +174,7 @@ PyObject* softmax_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
             throw py::type_error(std::string(name) + "(x) called with a number, but it expects an array; use it as a "
                                  "layer of its own rather than as a Dense activation");
         Tensor t = unary_operand(parsed[0], name);
-        const auto dims = parsed[1] ? dims_arg(parsed[1]) : std::optional<std::vector<int>>(std::vector<int>{0});
+        const auto dims = parsed[1] ? dims_arg(parsed[1]) : autodiff::Axes(std::vector<int>{0});
         Tensor out;
         {
             MaybeReleaseGil gil(t->size() >= kReleaseGilElements);
@@ -244,8 +252,7 @@ std::vector<PyMethodDef> fast_functions() {
     add_binary_methods(fs, std::make_integer_sequence<int, kBinaryCount>{});
     const int kw = METH_FASTCALL | METH_KEYWORDS;
     fs.push_back({"matmul", PYFLUX_FASTCALL(matmul_entry), METH_FASTCALL, doc_of("matmul")});
-    fs.push_back({"sum", PYFLUX_FASTCALL(reduce_entry<autodiff::sum>), kw, doc_of("sum")});
-    fs.push_back({"mean", PYFLUX_FASTCALL(reduce_entry<autodiff::mean>), kw, doc_of("mean")});
+    add_reduce_methods(fs, std::make_integer_sequence<int, static_cast<int>(std::size(kReductions))>{});
     fs.push_back({"softmax", PYFLUX_FASTCALL(softmax_entry<autodiff::softmax>), kw, doc_of("softmax")});
     fs.push_back({"logsoftmax", PYFLUX_FASTCALL(softmax_entry<autodiff::logsoftmax>), kw, doc_of("logsoftmax")});
     fs.push_back({"dense", PYFLUX_FASTCALL(dense_entry), kw, doc_of("dense")});

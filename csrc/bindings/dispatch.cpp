@@ -89,6 +89,28 @@ std::optional<int> axis_arg(py::handle axis) {
     return static_cast<int>(*a);
 }
 
+autodiff::Axes dims_arg(py::handle dims) {
+    if (dims.is_none()) return std::nullopt;
+    if (py::isinstance<py::tuple>(dims) || py::isinstance<py::list>(dims)) {
+        std::vector<int> axes;
+        for (py::handle d : dims) axes.push_back(*axis_arg(d));
+        return axes;
+    }
+    return std::vector<int>{*axis_arg(dims)};
+}
+
+autodiff::Axes reduce_dims(const char* op, PyObject* dims, PyObject* axis) {
+    if (dims && axis) throw py::type_error(std::string(op) + "() got both dims and axis; give one");
+    PyObject* given = dims ? dims : axis;
+    return given ? dims_arg(given) : std::nullopt;
+}
+
+bool bool_arg(py::handle value, const std::string& what) {
+    if (PyBool_Check(value.ptr())) return value.ptr() == Py_True;
+    if (py::isinstance(value, py::module_::import("numpy").attr("bool_"))) return PyObject_IsTrue(value.ptr()) == 1;
+    throw py::type_error(what + " must be a bool, got " + type_name(value));
+}
+
 std::vector<autodiff::AxisIndex> index_spec(py::handle key_in, const autodiff::Shape& shape) {
     py::tuple key = py::isinstance<py::tuple>(key_in) ? py::reinterpret_borrow<py::tuple>(key_in)
                                                        : py::make_tuple(key_in);

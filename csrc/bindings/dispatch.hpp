@@ -38,6 +38,16 @@ constexpr autodiff::index_t kMaxElements = std::numeric_limits<autodiff::index_t
 /// numpy-style axis argument: None or an int (IndexError when it cannot be an axis).
 std::optional<int> axis_arg(py::handle axis);
 
+/// Axes as the ops take them: an int, a tuple or list of ints, or None (all axes).
+autodiff::Axes dims_arg(py::handle dims);
+
+/// A reduction's axes from its `dims` and numpy's `axis` keyword (either may be null: not given);
+/// giving both is a TypeError.
+autodiff::Axes reduce_dims(const char* op, PyObject* dims, PyObject* axis);
+
+/// A flag argument: a bool (or numpy bool); anything else is a TypeError naming `what`.
+bool bool_arg(py::handle value, const std::string& what);
+
 /// A key of ints, slices and Ellipsis as one AxisIndex per axis of `shape`; anything else is a
 /// TypeError naming what was given.
 std::vector<autodiff::AxisIndex> index_spec(py::handle key, const autodiff::Shape& shape);

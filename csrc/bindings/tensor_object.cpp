@@ -291,12 +291,19 @@ PyObject* method_reshape(PyObject* self, PyObject* args) {
     });
 }
 
-template <Tensor (*fn)(const Tensor&, std::optional<int>)>
+template <Tensor (*fn)(const Tensor&, const autodiff::Axes&, bool)>
 PyObject* method_reduce(PyObject* self, PyObject* args, PyObject* kwargs) {
-    static const char* names[] = {"axis", nullptr};
-    PyObject* axis = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O", const_cast<char**>(names), &axis)) return nullptr;
-    return guarded([&] { return wrap_result(fn(self_tensor(self), axis_arg(axis))).release().ptr(); });
+    static const char* names[] = {"axis", "keepdims", "dims", nullptr};
+    PyObject* axis = nullptr;
+    PyObject* keepdims = nullptr;
+    PyObject* dims = nullptr;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOO", const_cast<char**>(names), &axis, &keepdims, &dims))
+        return nullptr;
+    return guarded([&] {
+        const char* op = fn == autodiff::sum ? "sum" : "mean";
+        const bool keep = keepdims && bool_arg(keepdims, std::string(op) + ": keepdims");
+        return wrap_result(fn(self_tensor(self), reduce_dims(op, dims, axis), keep)).release().ptr();
+    });
 }
 
 PyMethodDef methods[] = {
@@ -306,9 +313,9 @@ PyMethodDef methods[] = {
      "numpy's conversion hook: a view of this tensor's memory."},
     {"reshape", method_reshape, METH_VARARGS, "reshape(*shape): the same elements in a new shape (one -1 allowed)."},
     {"sum", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(method_reduce<autodiff::sum>)),
-     METH_VARARGS | METH_KEYWORDS, "sum(axis=None): the sum of all elements or along one axis."},
+     METH_VARARGS | METH_KEYWORDS, "sum(axis=None, keepdims=False): the sum over axis (an int, a tuple of ints, or None for all)."},
     {"mean", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(method_reduce<autodiff::mean>)),
-     METH_VARARGS | METH_KEYWORDS, "mean(axis=None): the mean of all elements or along one axis."},
+     METH_VARARGS | METH_KEYWORDS, "mean(axis=None, keepdims=False): the mean over axis (an int, a tuple of ints, or None for all)."},
     {nullptr, nullptr, 0, nullptr},
 };
 

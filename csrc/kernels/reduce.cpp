@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "kernels/lines.hpp"
+
 namespace pyflux::kernels {
 
 template <class T>
@@ -48,6 +50,68 @@ void reduce_sum_backward(index_t outer, index_t n, index_t inner, const T* g, T 
                 for (index_t i = 0; i < inner; ++i) gx[(o * n + k) * inner + i] = scale * g[o * inner + i];
     });
 }
+
+template <class T>
+void reduce_extreme(bool largest, index_t outer, index_t n, index_t inner, const T* x, T* out) {
+    for_each_line(outer, n, inner, [&](index_t l, index_t base, index_t s) {
+        const T* xl = x + base;
+        T m = xl[0];
+        for (index_t k = 1; k < n && m == m; ++k) {
+            const T v = xl[k * s];
+            if (v != v || (largest ? v > m : v < m)) m = v;
+        }
+        out[l] = m;
+    });
+}
+
+template <class T>
+void reduce_extreme_backward(index_t outer, index_t n, index_t inner, const T* g, const T* x, const T* out, T* gx) {
+    for_each_line(outer, n, inner, [&](index_t l, index_t base, index_t s) {
+        const T* xl = x + base;
+        const T m = out[l];
+        const auto hit = [m](T v) { return v == m || (m != m && v != v); };
+        index_t ties = 0;
+        for (index_t k = 0; k < n; ++k) ties += hit(xl[k * s]);
+        const T share = g[l] / static_cast<T>(ties);
+        for (index_t k = 0; k < n; ++k) gx[base + k * s] = hit(xl[k * s]) ? share : T(0);
+    });
+}
+
+template <class T>
+void reduce_prod(index_t outer, index_t n, index_t inner, const T* x, T* out) {
+    for_each_line(outer, n, inner, [&](index_t l, index_t base, index_t s) {
+        T p = 1;
+        for (index_t k = 0; k < n; ++k) p *= x[base + k * s];
+        out[l] = p;
+    });
+}
+
+// The product of the others as (product before k) * (product after k): exact where a zero in the
+// line makes out / x undefined.
+template <class T>
+void reduce_prod_backward(index_t outer, index_t n, index_t inner, const T* g, const T* x, T* gx) {
+    for_each_line(outer, n, inner, [&](index_t l, index_t base, index_t s) {
+        T prefix = 1;
+        for (index_t k = 0; k < n; ++k) {
+            gx[base + k * s] = prefix;
+            prefix *= x[base + k * s];
+        }
+        T suffix = g[l];
+        for (index_t k = n - 1; k >= 0; --k) {
+            gx[base + k * s] *= suffix;
+            suffix *= x[base + k * s];
+        }
+    });
+}
+
+#define PYFLUX_INSTANTIATE(T)                                                                             \
+    template void reduce_extreme<T>(bool, index_t, index_t, index_t, const T*, T*);                       \
+    template void reduce_extreme_backward<T>(index_t, index_t, index_t, const T*, const T*, const T*, T*); \
+    template void reduce_prod<T>(index_t, index_t, index_t, const T*, T*);                                \
+    template void reduce_prod_backward<T>(index_t, index_t, index_t, const T*, const T*, T*);
+PYFLUX_INSTANTIATE(float)
+PYFLUX_INSTANTIATE(double)
+#undef PYFLUX_INSTANTIATE
 
 template void reduce_sum<float>(index_t, index_t, index_t, const float*, float, float*);
 template void reduce_sum<double>(index_t, index_t, index_t, const double*, double, double*);

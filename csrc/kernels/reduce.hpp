@@ -1,4 +1,5 @@
-// Sum and mean over all elements or one axis, and their backward (broadcast back).
+// Reductions along the middle axis of [outer x n x inner] (sum, mean, max, min, prod), each beside
+// its backward.
 #pragma once
 
 #include "kernels/common.hpp"
@@ -13,5 +14,22 @@ void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T*
 /// gx[o, k, i] = scale * g[o, i]: the backward of reduce_sum.
 template <class T>
 void reduce_sum_backward(index_t outer, index_t n, index_t inner, const T* g, T scale, T* gx);
+
+/// out[o, i] = max (largest) or min of x[o, :, i], NaN if any element is; n >= 1.
+template <class T>
+void reduce_extreme(bool largest, index_t outer, index_t n, index_t inner, const T* x, T* out);
+
+/// gx = g where x equals its line's result (NaN at NaN), shared equally among ties, 0 elsewhere.
+template <class T>
+void reduce_extreme_backward(index_t outer, index_t n, index_t inner, const T* g, const T* x, const T* out, T* gx);
+
+/// out[o, i] = prod_k x[o, k, i] (1 for an empty line).
+template <class T>
+void reduce_prod(index_t outer, index_t n, index_t inner, const T* x, T* out);
+
+/// gx[o, k, i] = g[o, i] * the product of the line's other elements: exact with zeros in the line,
+/// never out / x.
+template <class T>
+void reduce_prod_backward(index_t outer, index_t n, index_t inner, const T* g, const T* x, T* gx);
 
 }  // namespace pyflux::kernels

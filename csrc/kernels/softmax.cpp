@@ -3,22 +3,10 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/lines.hpp"
+
 namespace pyflux::kernels {
 namespace {
-
-// Calls f(base, stride) for every line along the normalised axis: element k of a line is
-// base[k * stride]. Lines are spread over threads.
-template <class F>
-void for_each_line(index_t outer, index_t n, index_t inner, F&& f) {
-    const index_t lines = outer * inner;
-    const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(n, 1));
-    parallel_for(lines, grain, [&](index_t begin, index_t end) {
-        for (index_t l = begin; l < end; ++l) {
-            const index_t o = l / inner, i = l % inner;
-            f(o * n * inner + i, inner);
-        }
-    });
-}
 
 template <class T>
 T line_max(const T* x, index_t n, index_t s) {
@@ -39,7 +27,7 @@ T shifted(T x, T m) {
 
 template <class T>
 void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) {
-    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+    for_each_line(outer, n, inner, [&](index_t, index_t base, index_t s) {
         const T* xl = x + base;
         T* yl = y + base;
         const T m = line_max(xl, n, s);
@@ -52,7 +40,7 @@ void softmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) 
 
 template <class T>
 void softmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx) {
-    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+    for_each_line(outer, n, inner, [&](index_t, index_t base, index_t s) {
         T dot = 0;
         for (index_t k = 0; k < n; ++k) dot += g[base + k * s] * y[base + k * s];
         for (index_t k = 0; k < n; ++k) dx[base + k * s] = y[base + k * s] * (g[base + k * s] - dot);
@@ -62,7 +50,7 @@ void softmax_backward(index_t outer, index_t n, index_t inner, const T* g, const
 // (x - m) - log Σ exp(x - m): subtracting m first keeps the digits of x - m at large logits.
 template <class T>
 void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* y) {
-    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+    for_each_line(outer, n, inner, [&](index_t, index_t base, index_t s) {
         const T* xl = x + base;
         T* yl = y + base;
         const T m = line_max(xl, n, s);
@@ -75,10 +63,43 @@ void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* 
 
 template <class T>
 void logsoftmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx) {
-    for_each_line(outer, n, inner, [&](index_t base, index_t s) {
+    for_each_line(outer, n, inner, [&](index_t, index_t base, index_t s) {
         T total = 0;
         for (index_t k = 0; k < n; ++k) total += g[base + k * s];
         for (index_t k = 0; k < n; ++k) dx[base + k * s] = g[base + k * s] - std::exp(y[base + k * s]) * total;
+    });
+}
+
+template <class T>
+void logsumexp_forward(index_t outer, index_t n, index_t inner, const T* x, T* out) {
+    for_each_line(outer, n, inner, [&](index_t l, index_t base, index_t s) {
+        const T* xl = x + base;
+        const T m = line_max(xl, n, s);
+        if (std::isinf(m)) {
+            out[l] = m;
+            return;
+        }
+        T total = 0;
+        for (index_t k = 0; k < n; ++k) total += std::exp(xl[k * s] - m);
+        out[l] = m + std::log(total);
+    });
+}
+
+template <class T>
+void logsumexp_backward(index_t outer, index_t n, index_t inner, const T* g, const T* x, const T* out, T* dx) {
+    for_each_line(outer, n, inner, [&](index_t l, index_t base, index_t s) {
+        const T* xl = x + base;
+        T* dl = dx + base;
+        const T o = out[l];
+        if (o == -std::numeric_limits<T>::infinity()) {
+            for (index_t k = 0; k < n; ++k) dl[k * s] = T(0);
+        } else if (o == std::numeric_limits<T>::infinity()) {
+            index_t count = 0;
+            for (index_t k = 0; k < n; ++k) count += xl[k * s] == o;
+            for (index_t k = 0; k < n; ++k) dl[k * s] = xl[k * s] == o ? g[l] / static_cast<T>(count) : T(0);
+        } else {
+            for (index_t k = 0; k < n; ++k) dl[k * s] = g[l] * std::exp(xl[k * s] - o);
+        }
     });
 }
 
@@ -86,7 +107,9 @@ void logsoftmax_backward(index_t outer, index_t n, index_t inner, const T* g, co
     template void softmax_forward<T>(index_t, index_t, index_t, const T*, T*);                      \
     template void softmax_backward<T>(index_t, index_t, index_t, const T*, const T*, T*);           \
     template void logsoftmax_forward<T>(index_t, index_t, index_t, const T*, T*);                   \
-    template void logsoftmax_backward<T>(index_t, index_t, index_t, const T*, const T*, T*);
+    template void logsoftmax_backward<T>(index_t, index_t, index_t, const T*, const T*, T*);           \
+    template void logsumexp_forward<T>(index_t, index_t, index_t, const T*, T*);                    \
+    template void logsumexp_backward<T>(index_t, index_t, index_t, const T*, const T*, const T*, T*);
 PYFLUX_INSTANTIATE(float)
 PYFLUX_INSTANTIATE(double)
 #undef PYFLUX_INSTANTIATE

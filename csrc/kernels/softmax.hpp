@@ -1,4 +1,4 @@
-// softmax and logsoftmax along one axis, each forward beside its backward from the output.
+// softmax, logsoftmax and logsumexp along one axis, each forward beside its backward from the output.
 #pragma once
 
 #include "kernels/common.hpp"
@@ -22,5 +22,15 @@ void logsoftmax_forward(index_t outer, index_t n, index_t inner, const T* x, T* 
 /// dx = g - exp(y) * sum(g) along the axis, from the saved output y.
 template <class T>
 void logsoftmax_backward(index_t outer, index_t n, index_t inner, const T* g, const T* y, T* dx);
+
+/// out[o, i] = log(sum_k exp(x[o, k, i])), computed as max + log(sum(exp(x - max))); a line whose max is
+/// +Inf or -Inf (all -Inf, or empty) gives that max.
+template <class T>
+void logsumexp_forward(index_t outer, index_t n, index_t inner, const T* x, T* out);
+
+/// dx = g * exp(x - out) (the softmax of the line); a +Inf line shares g among its +Inf entries, a
+/// -Inf line gets 0.
+template <class T>
+void logsumexp_backward(index_t outer, index_t n, index_t inner, const T* g, const T* x, const T* out, T* dx);
 
 }  // namespace pyflux::kernels
