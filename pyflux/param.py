@@ -99,6 +99,7 @@ _TRACED_FUNCTIONS = {
     np.max: _reduction("max", _core.max), np.min: _reduction("min", _core.min),
     np.amax: _reduction("amax", _core.max), np.amin: _reduction("amin", _core.min),
     np.prod: _reduction("prod", _core.prod), np.var: _variance("var", False), np.std: _variance("std", True),
+    np.where: _core.where,
 }
 
 _core._set_numpy_hooks(_array_ufunc, _array_function)
@@ -115,6 +116,7 @@ _CORE_UFUNCS = {
     "sqrt": (_core.sqrt, 1), "square": (_core.square, 1), "sin": (_core.sin, 1), "cos": (_core.cos, 1),
     "tan": (_core.tan, 1), "exp2": (_core.exp2, 1), "log2": (_core.log2, 1), "log1p": (_core.log1p, 1),
     "expm1": (_core.expm1, 1), "sign": (_core.sign, 1), "maximum": (_core.maximum, 2), "minimum": (_core.minimum, 2),
+    "xlogy": (_core.xlogy, 2),  # scipy.special's
 }
 
 # What to use instead of numpy functions that have no traced version.
@@ -131,7 +133,6 @@ _FUNCTION_HINTS = {
     "dot": "use x @ y (flux's matmul)", "inner": "use x @ y (flux's matmul)", "vdot": "use flux.sum(x * y)",
     "reshape": "use x.reshape(shape)", "ravel": "use x.reshape(-1)", "transpose": "use x.T",
     "concatenate": _NO_JOIN, "stack": _NO_JOIN, "vstack": _NO_JOIN, "hstack": _NO_JOIN,
-    "where": "pyflux has no traced where: blend with a constant 0/1 mask (x * mask + y * (1 - mask))",
     "clip": "use flux.clamp(x, lo, hi)",
 }
 

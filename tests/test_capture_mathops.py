@@ -8,7 +8,10 @@ import pytest
 
 import pyflux as flux
 
+MASK = np.array([[True], [False]])
+
 LOSSES = {
+    "where_xlogy": lambda yhat, y: flux.sum(flux.where(MASK, yhat, -2 * yhat)) - flux.sum(flux.xlogy(y, flux.sigmoid(yhat))),
     "reductions": lambda yhat, y: flux.sum(flux.max(yhat, 0, keepdims=True) * y) + flux.mean(flux.logsumexp(yhat, 0))
     + flux.var(yhat, (0, 1)) + 0.1 * flux.sum(flux.prod(yhat, 0)) - flux.sum(flux.min(yhat, (0,))),
 }

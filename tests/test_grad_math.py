@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import pyflux as flux
 from gradcheck import check_gradient, covers
@@ -113,3 +114,56 @@ def test_clamp(x):
     x = _apart(np.full_like(x, -0.5), _apart(np.full_like(x, 0.5), x))
     check_gradient(lambda ts: flux.clamp(ts[0], -0.5, 0.5), [x])
     np.testing.assert_array_equal(flux.clamp(x, -0.5, 0.5), np.clip(x, -0.5, 0.5))
+
+
+# ---- where, xlogy -----------------------------------------------------------------------------------
+
+@covers("where")
+@given(shapes3=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3), data=st.data())
+@example(shapes3=None, data=None)
+def test_where(shapes3, data):
+    if data is None:
+        cond, a, b = np.array([[True], [False]]), np.array([0.5, -1.0, 2.0]), np.array(3.0)
+    else:
+        c_shape, a_shape, b_shape = shapes3.input_shapes
+        cond = data.draw(hnp.arrays(np.bool_, c_shape))
+        a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
+    check_gradient(lambda ts: C.where(cond, ts[0], ts[1]), [a, b])
+    np.testing.assert_array_equal(flux.where(cond, a, b), np.where(cond, a, b))
+
+
+def test_where_keeps_the_branch_not_taken_out_of_the_gradient():
+    a, b = np.array([1.0, np.inf, 2.0]), np.array([np.nan, 0.5, 4.0])
+    cond = np.array([1.0, 0.0, 2.0])  # numbers: nonzero is true
+    ga, gb = flux.gradient(lambda a, b: flux.sum(flux.where(cond, a, b) * 3.0), a, b)
+    np.testing.assert_array_equal(ga, [3.0, 0.0, 3.0])
+    np.testing.assert_array_equal(gb, [0.0, 3.0, 0.0])
+    (g,) = flux.gradient(lambda x: flux.sum(np.where(x.shape[0] * [True], x, 0.0)), a[[0, 2]])
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+def test_where_errors_name_the_op_and_the_shapes():
+    with pytest.raises(ValueError, match=r"where: shapes \(2,\) \(cond\), \(3,\) \(a\) and \(\) \(b\) cannot be"):
+        flux.where(np.array([True, False]), np.ones(3), 0.0)
+    with pytest.raises(TypeError, match="where"):
+        flux.where(np.array(["x"]), np.ones(1), 0.0)
+
+
+@covers("xlogy")
+@given(x=arrays(shapes(), 0.0, 2.0), data=st.data())
+@example(x=np.array([0.0, 1.5, 0.0]), data=None)
+def test_xlogy(x, data):
+    x = np.where(x < 0.3, 0.0, x)  # exact zeros, where the value and y's gradient are 0
+    y = np.array([0.5, 1.0, 2.0]) if data is None else data.draw(positive(x.shape))
+    check_gradient(lambda ts: C.xlogy(ts[0], ts[1]), [x, y])
+    with np.errstate(divide="ignore"):
+        expected = np.where(x == 0, 0.0, x * np.log(y))
+    np.testing.assert_array_equal(flux.xlogy(x, y), expected)
+
+
+def test_xlogy_is_exactly_zero_at_zero_whatever_y_is():
+    y = np.array([0.0, np.inf, 2.0])
+    np.testing.assert_array_equal(flux.xlogy(np.zeros(3), y), [0.0, 0.0, 0.0])
+    gx, gy = flux.gradient(lambda x, y: flux.sum(flux.xlogy(x, y)), np.zeros(3), y)
+    np.testing.assert_array_equal(gy, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(gx, [-np.inf, np.inf, np.log(2.0)])

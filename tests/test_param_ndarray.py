@@ -118,7 +118,6 @@ W2 = flux.param(np.eye(2))
     (lambda x: np.concatenate([x, np.ones(2)]), "numpy.concatenate", "no traced concatenation"),
     (lambda x: np.concatenate((np.ones(2), x)), "numpy.concatenate", "no traced concatenation"),
     (lambda x: np.stack([x, x]), "numpy.stack", "no traced concatenation"),
-    (lambda x: np.where(np.array([True, False]), x, 0.0), "numpy.where", "x \\* mask"),
     (lambda x: np.cumsum(x), "numpy.cumsum", "pyflux operations"),
     (lambda x: np.clip(x, 0, 1), "numpy.clip", "flux.clamp"),
     (lambda x: np.linalg.norm(x), "numpy.linalg.norm", "pyflux operations"),

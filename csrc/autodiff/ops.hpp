@@ -20,6 +20,9 @@ using kernels::UnaryOp;
 #define PYFLUX_BINARY(name, doc) Tensor name(const Tensor& a, const Tensor& b);
 #include "autodiff/ops.def"
 #undef PYFLUX_BINARY
+/// numpy's where(cond, a, b) with broadcasting, all three of one dtype; cond (nonzero: true) is a
+/// constant, the gradient goes to a where it holds and to b elsewhere.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 /// The same values in another dtype (how mixed float32/float64 operands meet).
 Tensor cast(const Tensor& x, DType dtype);
 

@@ -1,4 +1,4 @@
-// add, sub, mul, div, pow with numpy broadcasting; cast.
+// The binary ops of the table (add, sub, mul, div, pow, ...) with numpy broadcasting; where; cast.
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
@@ -119,6 +119,32 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
                             [&] { return Replay([op](const OpInputs& in) { return binary(op, in[0], in[1]); }); });
 }
 
+// where's gradient goes to a where cond holds and to b elsewhere; cond is a constant.
+class WhereNode : public Node {
+public:
+    WhereNode(Tensor cond, Shape a_shape, Shape b_shape)
+        : cond_(std::move(cond)), a_shape_(a_shape), b_shape_(b_shape) {}
+
+    void backward(const Tensor& g_in, Tape& tape) override {
+        const Tensor g = contiguous(g_in);
+        const Strides sc = broadcast_strides(cond_->shape, cond_->strides, g->shape);
+        for (int wrt = 0; wrt < 2; ++wrt) {
+            if (input_ids[wrt] < 0) continue;
+            Tensor partial = empty(g->dtype, g->shape);
+            dispatch(g->dtype, [&](auto tag) {
+                using T = decltype(tag);
+                kernels::select_backward<T>(wrt == 0, g->shape.ndim, g->shape.dims.data(), g->ptr<T>(), cond_->ptr<T>(),
+                                            sc.data(), partial->ptr<T>());
+            });
+            tape.accumulate(input_ids[wrt], sum_to_shape(partial, wrt == 0 ? a_shape_ : b_shape_));
+        }
+    }
+
+private:
+    Tensor cond_;
+    Shape a_shape_, b_shape_;
+};
+
 // The gradient comes back in the input's dtype.
 class CastNode : public Node {
 public:
@@ -135,6 +161,30 @@ private:
     Tensor name(const Tensor& a, const Tensor& b) { return binary(BinaryOp::name, a, b); }
 #include "autodiff/ops.def"
 #undef PYFLUX_BINARY
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+    if (a->dtype != b->dtype || cond->dtype != a->dtype)
+        throw std::invalid_argument(std::string("where: dtypes ") + dtype_name(cond->dtype) + ", " + dtype_name(a->dtype) +
+                                    " and " + dtype_name(b->dtype) + " differ");
+    Shape shape;
+    try {
+        shape = broadcast_shapes("where", broadcast_shapes("where", cond->shape, a->shape), b->shape);
+    } catch (const std::invalid_argument&) {
+        throw std::invalid_argument("where: shapes " + cond->shape.str() + " (cond), " + a->shape.str() + " (a) and " +
+                                    b->shape.str() + " (b) cannot be broadcast together");
+    }
+    Tensor out = empty(a->dtype, shape);
+    const Strides sc = broadcast_strides(cond->shape, cond->strides, shape);
+    const Strides sa = broadcast_strides(a->shape, a->strides, shape);
+    const Strides sb = broadcast_strides(b->shape, b->strides, shape);
+    dispatch(a->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::select_forward<T>(shape.ndim, shape.dims.data(), cond->ptr<T>(), sc.data(), a->ptr<T>(), sa.data(),
+                                   b->ptr<T>(), sb.data(), out->ptr<T>());
+    });
+    return record_if_traced(out, {&a, &b, &cond}, [&] { return std::make_unique<WhereNode>(cond, a->shape, b->shape); },
+                            [&] { return Replay([](const OpInputs& in) { return where(in[2], in[0], in[1]); }); });
+}
 
 Tensor cast(const Tensor& x, DType dtype) {
     if (x->dtype == dtype) return x;

@@ -1,5 +1,6 @@
 // The ops as module functions: each takes Tensors, numpy arrays or Python numbers. The ones a
 // training step calls are CPython METH_FASTCALL functions; the rest are bound with pybind11.
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
@@ -275,6 +276,17 @@ void bind_ops(py::module_& m) {
         const DType target = dt.equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
         return wrap_result(autodiff::cast(unary_operand(x, "cast"), target));
     }, doc_of("cast"));
+    m.def("where", [](py::handle cond, py::handle a, py::handle b) {
+        auto [ta, tb] = binary_operands(a, b, "where");
+        Tensor tc = as_tensor(cond);
+        tc = tc ? autodiff::cast(tc, ta->dtype) : tensor_from_object(cond, ta->dtype, "where");
+        Tensor out;
+        {
+            MaybeReleaseGil gil(std::max({tc->size(), ta->size(), tb->size()}) >= kReleaseGilElements);
+            out = autodiff::where(tc, ta, tb);
+        }
+        return wrap_result(out);
+    }, py::arg("cond"), py::arg("a"), py::arg("b"), doc_of("where"));
     m.def("index", [](py::handle x, py::handle key) {
         Tensor t = unary_operand(x, "index");
         return wrap_result(autodiff::index(t, index_spec(key, t->shape)));

@@ -83,11 +83,14 @@ void binary_forward(BinaryOp op, int ndim, const index_t* shape, const T* a, con
             return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x != x || x > y ? x : y; });
         case BinaryOp::minimum:
             return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x != x || x < y ? x : y; });
+        case BinaryOp::xlogy:
+            return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x == T(0) ? T(0) : x * std::log(y); });
     }
 }
 
 // The local derivatives:  d(a+b) = (1, 1)   d(a-b) = (1, -1)   d(ab) = (b, a)
 //   d(a/b) = (1/b, -out/b)   d(a^b) = (b a^(b-1), out log a)   d max(a, b) = (a > b, b > a), ties 1/2 each
+//   d xlogy(a, b) = (log b, a / b), the second 0 where a = 0 (as the value is)
 template <class T>
 void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
                      const index_t* sa, const T* b, const index_t* sb, const T* out, T* grad) {
@@ -122,7 +125,38 @@ void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const
                 return (larger ? mine > other : mine < other) || mine != mine ? gi : T(0);
             });
         }
+        case BinaryOp::xlogy:
+            if (da) return run([](T gi, T, T y, T) { return gi * std::log(y); });
+            return run([](T gi, T x, T y, T) { return x == T(0) ? T(0) : gi * x / y; });
     }
+}
+
+template <class T>
+void select_forward(int ndim, const index_t* shape, const T* cond, const index_t* sc, const T* a, const index_t* sa,
+                    const T* b, const index_t* sb, T* out) {
+    auto layout = layout_of<4>(ndim, shape);
+    contiguous_strides_of(ndim, shape, layout.strides[0].data());
+    for (int d = 0; d < ndim; ++d) {
+        layout.strides[1][d] = sc[d];
+        layout.strides[2][d] = sa[d];
+        layout.strides[3][d] = sb[d];
+    }
+    for_each_row(layout, [&](const std::array<index_t, 4>& off, index_t n, const std::array<index_t, 4>& in) {
+        T* o = out + off[0];
+        const T* pc = cond + off[1];
+        const T* pa = a + off[2];
+        const T* pb = b + off[3];
+        for (index_t j = 0; j < n; ++j) o[j] = pc[j * in[1]] != T(0) ? pa[j * in[2]] : pb[j * in[3]];
+    });
+}
+
+template <class T>
+void select_backward(bool taken, int ndim, const index_t* shape, const T* g, const T* cond, const index_t* sc,
+                     T* grad) {
+    std::array<index_t, kMaxDims> sg{};
+    contiguous_strides_of(ndim, shape, sg.data());
+    map_binary(ndim, shape, g, sg.data(), cond, sc, grad,
+               [taken](T gi, T c) { return (c != T(0)) == taken ? gi : T(0); });
 }
 
 template <class T>
@@ -184,6 +218,9 @@ void fill(index_t n, T value, T* dst) {
     template void binary_backward<T>(BinaryOp, int, int, const index_t*, const T*, const T*,       \
                                      const index_t*, const T*, const index_t*, const T*, T*);      \
     template void sum_to<T>(int, const index_t*, const T*, const index_t*, index_t, T*);          \
+    template void select_forward<T>(int, const index_t*, const T*, const index_t*, const T*, const index_t*, \
+                                    const T*, const index_t*, T*);                                 \
+    template void select_backward<T>(bool, int, const index_t*, const T*, const T*, const index_t*, T*); \
     template void strided_copy<T>(int, const index_t*, const T*, const index_t*, T*, const index_t*); \
     template void fill<T>(index_t, T, T*);
 PYFLUX_INSTANTIATE(float)

@@ -6,7 +6,7 @@
 
 namespace pyflux::kernels {
 
-enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum };
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, xlogy };
 
 /// out[i] = a[i] op b[i] over `shape`; a and b are strided (stride 0 where broadcast), out is
 /// contiguous.
@@ -21,6 +21,18 @@ template <class T>
 void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
                      const index_t* a_strides, const T* b, const index_t* b_strides, const T* out,
                      T* grad);
+
+/// out[i] = cond[i] != 0 ? a[i] : b[i] over `shape` (numpy's where; NaN counts as true); cond, a and
+/// b strided (stride 0 where broadcast), out contiguous.
+template <class T>
+void select_forward(int ndim, const index_t* shape, const T* cond, const index_t* cond_strides, const T* a,
+                    const index_t* a_strides, const T* b, const index_t* b_strides, T* out);
+
+/// grad[i] = (cond[i] != 0) == taken ? g[i] : 0: where's backward to a (taken) or b (!taken); g and
+/// grad contiguous with `shape`.
+template <class T>
+void select_backward(bool taken, int ndim, const index_t* shape, const T* g, const T* cond,
+                     const index_t* cond_strides, T* grad);
 
 /// target = sum of the contiguous array g (with `shape`) over the dimensions where target_strides
 /// is 0; target has target_size contiguous elements and is overwritten.
