@@ -12,7 +12,7 @@ from pyflux.data import DataLoader, flatten, onecold, onehot, onehotbatch
 from pyflux.fit import History, accuracy, evaluate, fit, predict
 from pyflux.gradient import Grads, Params, gradient, params, withgradient
 from pyflux.mathops import clamp
-from pyflux.mathops import std, var
+from pyflux.mathops import cat, hcat, stack, std, var, vcat
 from pyflux.initialise import (
     glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32, orthogonal, rand32, randn32,
     truncated_normal, zeros32,
@@ -37,7 +37,7 @@ from pyflux.tree import trainables
 __all__ = activations.__all__ + [
     "abs", "clamp", "cos", "exp2", "expm1", "log1p", "log2", "maximum", "minimum", "sign", "sin", "sqrt", "square",
     "tan",
-    "logsumexp", "max", "min", "prod", "std", "var", "where", "xlogy",
+    "logsumexp", "max", "min", "prod", "std", "var", "where", "xlogy", "cat", "hcat", "stack", "vcat",
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
     "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",

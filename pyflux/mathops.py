@@ -61,3 +61,80 @@ def std(x, dims=None, corrected=True, keepdims=False):
     1.0
     """
     return _core.sqrt(_var("std", x, dims, 1 if corrected else 0, keepdims))
+
+
+def _with_axes(x, ndim):
+    """x reshaped with trailing axes of size 1 up to ndim (Julia's view of a vector as a column)."""
+    shape = np.shape(x)
+    return x if len(shape) >= ndim else _core.reshape(x, shape + (1,) * (ndim - len(shape)))
+
+
+def _join(op, xs, dims, min_ndim):
+    xs = list(xs)
+    if not xs:
+        raise ValueError(f"{op}: needs at least one array")
+    ndim = max(min_ndim, *(np.ndim(x) for x in xs))
+    return _core.cat([_with_axes(x, ndim) for x in xs], dims)
+
+
+def cat(xs, dims):
+    """``cat(xs, dims)``: the arrays of ``xs`` joined along axis ``dims`` (0-based: Flux's ``cat(xs...; dims=1)``
+    is ``cat(xs, 0)``). As in Julia, arrays with fewer axes than ``dims + 1`` get trailing axes of size 1, so
+    ``cat([a, b], 1)`` of two vectors is a matrix with them as columns. The other axes must agree; each input's
+    gradient is its slice of the output's.
+
+    >>> import numpy as np
+    >>> cat([np.ones((2, 1)), np.zeros((2, 2))], 1)
+    array([[1., 0., 0.],
+           [1., 0., 0.]])
+    """
+    if not isinstance(dims, (int, np.integer)):
+        raise TypeError(f"cat: dims must be an int, got {type(dims).__name__}")
+    return _join("cat", xs, dims, dims + 1 if dims >= 0 else 0)
+
+
+def vcat(*xs):
+    """``vcat(*xs)``: the arrays stacked along the first axis (Julia's ``vcat``, ``[a; b]``). A vector counts as a
+    column: ``vcat`` of vectors is a longer vector, and a vector meets a matrix as an ``(n, 1)`` column.
+
+    >>> import numpy as np
+    >>> vcat(np.array([1.0, 2.0]), np.array([3.0]))
+    array([1., 2., 3.])
+    """
+    return _join("vcat", xs, 0, 1)
+
+
+def hcat(*xs):
+    """``hcat(*xs)``: the arrays side by side along the second axis (Julia's ``hcat``, ``[a b]``); vectors are
+    columns, so ``hcat`` of n-vectors is an ``(n, k)`` matrix.
+
+    >>> import numpy as np
+    >>> hcat(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    array([[1., 3.],
+           [2., 4.]])
+    """
+    return _join("hcat", xs, 1, 2)
+
+
+def stack(xs, dims=0):
+    """``stack(xs, dims=0)``: arrays of one shape joined along a new axis at position ``dims`` of the result
+    (0-based, negative from the end; numpy's ``np.stack``). Flux's ``stack(xs; dims=1)`` is ``stack(xs, 0)``;
+    ``stack(xs, -1)`` gives Julia's default, the new axis last.
+
+    >>> import numpy as np
+    >>> stack([np.array([1.0, 2.0]), np.array([3.0, 4.0])], 1)
+    array([[1., 3.],
+           [2., 4.]])
+    """
+    xs = list(xs)
+    if not xs:
+        raise ValueError("stack: needs at least one array")
+    shapes = [tuple(np.shape(x)) for x in xs]
+    if any(s != shapes[0] for s in shapes):
+        raise ValueError(f"stack: the arrays must have one shape, got {', '.join(map(str, shapes))}")
+    ndim = len(shapes[0]) + 1
+    if not -ndim <= dims < ndim:
+        raise IndexError(f"stack: dims {dims} is out of bounds for a result with {ndim} dimensions")
+    axis = dims % ndim
+    new_shape = shapes[0][:axis] + (1,) + shapes[0][axis:]
+    return _core.cat([_core.reshape(x, new_shape) for x in xs], axis)

@@ -93,6 +93,18 @@ def _variance(name, root):
     return call
 
 
+def _concatenate(arrays, axis, out, dtype):
+    _numpy_options("concatenate", dtype, out)
+    if axis is None:
+        return _core.cat([_core.reshape(a, (-1,)) for a in arrays], 0)
+    return _core.cat(arrays, axis)
+
+
+def _stack(arrays, axis, out, dtype):
+    _numpy_options("stack", dtype, out)
+    return mathops.stack(arrays, axis)
+
+
 # numpy functions (not ufuncs) that pyflux ops compute on traced values, with numpy's signatures.
 _TRACED_FUNCTIONS = {
     np.sum: _reduction("sum", _core.sum), np.mean: _reduction("mean", _core.mean),
@@ -100,6 +112,8 @@ _TRACED_FUNCTIONS = {
     np.amax: _reduction("amax", _core.max), np.amin: _reduction("amin", _core.min),
     np.prod: _reduction("prod", _core.prod), np.var: _variance("var", False), np.std: _variance("std", True),
     np.where: _core.where,
+    np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting=None: _concatenate(arrays, axis, out, dtype),
+    np.stack: lambda arrays, axis=0, out=None, dtype=None, casting=None: _stack(arrays, axis, out, dtype),
 }
 
 _core._set_numpy_hooks(_array_ufunc, _array_function)
@@ -125,14 +139,13 @@ _FLUX_HINTS = {
 }
 
 
-_NO_JOIN = ("pyflux has no traced concatenation: build the joined array before gradient, or combine the parts "
-            "with pyflux arithmetic")
+_JULIA_JOIN = "use flux.vcat or flux.hcat (Julia's meanings: a vector is a column), or np.concatenate"
 
 # What to use instead of numpy functions (not ufuncs) on traced values.
 _FUNCTION_HINTS = {
     "dot": "use x @ y (flux's matmul)", "inner": "use x @ y (flux's matmul)", "vdot": "use flux.sum(x * y)",
     "reshape": "use x.reshape(shape)", "ravel": "use x.reshape(-1)", "transpose": "use x.T",
-    "concatenate": _NO_JOIN, "stack": _NO_JOIN, "vstack": _NO_JOIN, "hstack": _NO_JOIN,
+    "vstack": _JULIA_JOIN, "hstack": _JULIA_JOIN,
     "clip": "use flux.clamp(x, lo, hi)",
 }
 

@@ -11,6 +11,8 @@ import pyflux as flux
 MASK = np.array([[True], [False]])
 
 LOSSES = {
+    "joins": lambda yhat, y: flux.sum(flux.hcat(yhat[0], y[1], yhat[1]) ** 2) + flux.sum(flux.stack([yhat, y], -1)[0])
+    + flux.mean(flux.cat([yhat, y, yhat, yhat], 0) * 0.5),
     "where_xlogy": lambda yhat, y: flux.sum(flux.where(MASK, yhat, -2 * yhat)) - flux.sum(flux.xlogy(y, flux.sigmoid(yhat))),
     "reductions": lambda yhat, y: flux.sum(flux.max(yhat, 0, keepdims=True) * y) + flux.mean(flux.logsumexp(yhat, 0))
     + flux.var(yhat, (0, 1)) + 0.1 * flux.sum(flux.prod(yhat, 0)) - flux.sum(flux.min(yhat, (0,))),

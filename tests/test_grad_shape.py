@@ -1,10 +1,11 @@
-"""Gradients of index, transpose and reshape (csrc/autodiff/ops_shape.cpp) against finite differences."""
+"""Gradients of index, transpose, reshape and cat (csrc/autodiff/ops_shape.cpp) against finite differences."""
 
 import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import pyflux as flux
 from gradcheck import check_gradient, covers, evaluate
 from pyflux import _core as C
 from strategies import arrays, index_keys, reshape_targets, shapes
@@ -130,3 +131,78 @@ def test_shape_errors():
         C.index(x, slice(None, None, 0))
     with pytest.raises(TypeError, match="list"):
         C.index(x, [0, 1])
+
+
+# ---- cat, vcat, hcat, stack ---------------------------------------------------------------------------
+
+@st.composite
+def joinable(draw, max_parts=5):
+    """Arrays of one shape but along a drawn axis, and that axis (either sign)."""
+    shape = list(draw(shapes(min_dims=1, max_dims=3)))
+    axis = draw(st.integers(0, len(shape) - 1))
+    parts = []
+    for _ in range(draw(st.integers(1, max_parts))):
+        shape[axis] = draw(st.integers(1, 3))
+        parts.append(draw(arrays(tuple(shape))))
+    return parts, axis - len(shape) if draw(st.booleans()) else axis
+
+
+@covers("cat")
+@given(case=joinable())
+def test_cat(case):
+    parts, axis = case
+    check_gradient(lambda ts: C.cat(ts, axis), parts)
+    np.testing.assert_array_equal(C.cat(parts, axis), np.concatenate(parts, axis))
+
+
+@covers("cat", "reshape")
+@given(x=arrays(shapes(max_dims=3)), data=st.data())
+def test_stack(x, data):
+    count = data.draw(st.integers(1, 4))
+    xs = [x * (k + 1) for k in range(count)]
+    axis = data.draw(st.integers(-x.ndim - 1, x.ndim))
+    check_gradient(lambda ts: flux.stack(ts, axis), xs)
+    np.testing.assert_array_equal(flux.stack(xs, axis), np.stack(xs, axis))
+
+
+@covers("cat", "reshape")
+def test_vcat_hcat_treat_vectors_as_columns():
+    a, b, M = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(flux.vcat(a, b), [1, 2, 3, 4])
+    np.testing.assert_array_equal(flux.hcat(a, b), [[1, 3], [2, 4]])
+    np.testing.assert_array_equal(flux.hcat(a, M), [[1, 0, 1, 2], [2, 3, 4, 5]])
+    np.testing.assert_array_equal(flux.vcat(M, M[:1]), np.vstack([M, M[:1]]))
+    assert flux.vcat(np.ones((1, 1)), a).shape == (3, 1)
+    assert flux.cat([a, b], 2).shape == (2, 1, 2)  # Julia's trailing axes
+    check_gradient(lambda ts: flux.hcat(ts[0], ts[1], ts[0]), [a, M])
+    check_gradient(lambda ts: flux.vcat(ts[0], ts[1]), [M, M[:1] + 1])
+
+
+def test_numpy_joins_on_traced_values_are_cat():
+    a, b = np.array([1.0, 2.0]), np.array([[3.0], [4.0]])
+    ga, gb = flux.gradient(lambda a, b: flux.sum(np.concatenate([a, b], axis=None) * np.arange(4.0))
+                           + flux.sum(np.stack([a, b[:, 0]], axis=1)[0]), a, b)
+    np.testing.assert_array_equal(ga, [1.0, 1.0])
+    np.testing.assert_array_equal(gb, [[3.0], [3.0]])
+
+
+def test_cat_of_mixed_dtypes_and_plain_data():
+    assert flux.cat([np.ones(2, np.float32), np.ones(1, np.float32)], 0).dtype == np.float32
+    assert flux.cat([np.ones(2, np.float32), [1.0]], 0).dtype == np.float64
+    g = flux.gradient(lambda x: flux.sum(flux.vcat(x, [5, 6], np.ones(2, np.float32))), flux.param(np.ones(2, np.float32)))
+    assert g[0].dtype == np.float32
+
+
+def test_cat_errors_name_the_op_and_the_shapes():
+    with pytest.raises(ValueError, match=r"cat: shapes \(2, 3\), \(2, 4\) must match except along dims 0"):
+        flux.cat([np.ones((2, 3)), np.ones((2, 4))], 0)
+    with pytest.raises(IndexError, match=r"cat: dims -3 is out of bounds for shape \(2, 3\)"):
+        flux.cat([np.ones((2, 3))], -3)
+    with pytest.raises(ValueError, match="vcat: needs at least one array"):
+        flux.vcat()
+    with pytest.raises(TypeError, match="cat: xs must be a list or tuple of arrays"):
+        C.cat(np.ones(3), 0)
+    with pytest.raises(ValueError, match=r"stack: the arrays must have one shape, got \(2,\), \(3,\)"):
+        flux.stack([np.ones(2), np.ones(3)])
+    with pytest.raises(IndexError, match="stack: dims 2 is out of bounds"):
+        flux.stack([np.ones(2)], 2)

@@ -115,9 +115,8 @@ W2 = flux.param(np.eye(2))
 @pytest.mark.parametrize("fn, name, hint", [
     (lambda x: np.dot(W2, x), "numpy.dot", "x @ y"),
     (lambda x: np.dot(x, np.ones(2)), "numpy.dot", "x @ y"),
-    (lambda x: np.concatenate([x, np.ones(2)]), "numpy.concatenate", "no traced concatenation"),
-    (lambda x: np.concatenate((np.ones(2), x)), "numpy.concatenate", "no traced concatenation"),
-    (lambda x: np.stack([x, x]), "numpy.stack", "no traced concatenation"),
+    (lambda x: np.vstack([x, np.ones(2)]), "numpy.vstack", "flux.vcat"),
+    (lambda x: np.hstack((np.ones(2), x)), "numpy.hstack", "flux.hcat"),
     (lambda x: np.cumsum(x), "numpy.cumsum", "pyflux operations"),
     (lambda x: np.clip(x, 0, 1), "numpy.clip", "flux.clamp"),
     (lambda x: np.linalg.norm(x), "numpy.linalg.norm", "pyflux operations"),

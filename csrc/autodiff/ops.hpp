@@ -65,6 +65,8 @@ struct AxisIndex {
     bool keep = true;
 };
 Tensor index(const Tensor& x, const std::vector<AxisIndex>& spec);
+/// The arrays joined along `axis` (numpy's concatenate): one dtype, equal shapes but for that axis.
+Tensor cat(const std::vector<Tensor>& xs, int axis);
 /// Reverses the axes (numpy's .T).
 Tensor transpose(const Tensor& x);
 Tensor reshape(const Tensor& x, const Shape& shape);

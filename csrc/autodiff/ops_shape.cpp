@@ -1,4 +1,5 @@
-// index, transpose, reshape: views where the layout allows, copies otherwise.
+// index, transpose, reshape: views where the layout allows, copies otherwise; cat.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -63,7 +64,91 @@ private:
     Shape x_shape_;
 };
 
+// Each input's gradient is its slice of g along the joined axis.
+class CatNode : public Node {
+public:
+    CatNode(int axis, std::vector<Shape> shapes) : axis_(axis), shapes_(std::move(shapes)) {}
+
+    void backward(const Tensor& g, Tape& tape) override {
+        index_t start = 0;
+        for (std::size_t k = 0; k < shapes_.size(); ++k) {
+            if (input_ids[k] >= 0)
+                tape.accumulate(input_ids[k], contiguous(view(g, shapes_[k], g->strides, start * g->strides[axis_])));
+            start += shapes_[k][axis_];
+        }
+    }
+
+private:
+    int axis_;
+    std::vector<Shape> shapes_;
+};
+
+std::string shapes_str(const std::vector<Tensor>& xs) {
+    std::string s;
+    for (const Tensor& x : xs) s += (s.empty() ? "" : ", ") + x->shape.str();
+    return s;
+}
+
+// One recorded op joining up to three checked inputs (a Node has three input slots).
+Tensor join(const std::vector<Tensor>& xs, int axis) {
+    Shape shape = xs[0]->shape;
+    shape.dims[axis] = 0;
+    for (const Tensor& x : xs) shape.dims[axis] += x->shape[axis];
+    Tensor out = empty(xs[0]->dtype, shape);
+    index_t start = 0;
+    for (const Tensor& x : xs) {
+        dispatch(x->dtype, [&](auto tag) {
+            using T = decltype(tag);
+            kernels::strided_copy<T>(shape.ndim, x->shape.dims.data(), x->ptr<T>(), x->strides.data(),
+                                     out->ptr<T>() + start * out->strides[axis], out->strides.data());
+        });
+        start += x->shape[axis];
+    }
+    const Tensor none;
+    return record_if_traced(
+        out, {&xs[0], xs.size() > 1 ? &xs[1] : &none, xs.size() > 2 ? &xs[2] : &none},
+        [&] {
+            std::vector<Shape> shapes;
+            for (const Tensor& x : xs) shapes.push_back(x->shape);
+            return std::make_unique<CatNode>(axis, std::move(shapes));
+        },
+        [&] {
+            return Replay([axis](const OpInputs& in) {
+                std::vector<Tensor> parts;
+                for (const Tensor& t : in)
+                    if (t) parts.push_back(t);
+                return join(parts, axis);
+            });
+        });
+}
+
 }  // namespace
+
+Tensor cat(const std::vector<Tensor>& xs, int axis) {
+    if (xs.empty()) throw std::invalid_argument("cat: needs at least one array");
+    const Shape& first = xs[0]->shape;
+    const int a = axis < 0 ? axis + first.ndim : axis;
+    if (a < 0 || a >= first.ndim)
+        throw std::out_of_range("cat: dims " + std::to_string(axis) + " is out of bounds for shape " + first.str());
+    for (const Tensor& x : xs) {
+        if (x->dtype != xs[0]->dtype)
+            throw std::invalid_argument("cat: the arrays' dtypes differ (" + std::string(dtype_name(x->dtype)) + " and " +
+                                        dtype_name(xs[0]->dtype) + ")");
+        bool same = x->shape.ndim == first.ndim;
+        for (int d = 0; same && d < first.ndim; ++d) same = d == a || x->shape[d] == first[d];
+        if (!same)
+            throw std::invalid_argument("cat: shapes " + shapes_str(xs) + " must match except along dims " +
+                                        std::to_string(a));
+    }
+    if (xs.size() <= 3) return join(xs, a);
+    // More than three: a tree of joins, each element copied about log3(n) times.
+    std::vector<Tensor> joined;
+    for (std::size_t k = 0; k < xs.size(); k += 3)
+        joined.push_back(join(std::vector<Tensor>(xs.begin() + static_cast<std::ptrdiff_t>(k),
+                                                  xs.begin() + static_cast<std::ptrdiff_t>(std::min(k + 3, xs.size()))),
+                              a));
+    return cat(joined, a);
+}
 
 Tensor index(const Tensor& x, const std::vector<AxisIndex>& spec) {
     if (static_cast<int>(spec.size()) != x->shape.ndim)

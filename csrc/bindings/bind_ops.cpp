@@ -185,6 +185,33 @@ PyObject* softmax_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
     });
 }
 
+// cat's operands in one dtype: that of the Tensors among them (float64 if theirs differ), the
+// others converted to it; with no Tensor, numpy's promotion among float32 and float64.
+std::vector<Tensor> cat_operands(py::handle xs) {
+    if (!py::isinstance<py::sequence>(xs) || py::isinstance<py::str>(xs) || py::isinstance<py::array>(xs) ||
+        as_tensor(xs))
+        throw py::type_error("cat: xs must be a list or tuple of arrays, got " + type_name(xs));
+    std::vector<py::handle> items;
+    for (py::handle item : xs) items.push_back(item);
+    std::optional<DType> dtype;
+    bool tensors = false;
+    for (py::handle item : items)
+        if (Tensor t = as_tensor(item)) {
+            dtype = tensors && *dtype != t->dtype ? DType::f64 : t->dtype;
+            tensors = true;
+        }
+    std::vector<Tensor> out;
+    for (py::handle item : items) {
+        Tensor t = as_tensor(item);
+        out.push_back(t ? t : tensor_from_object(item, dtype, "cat"));
+        if (!tensors && out.size() > 1 && out.back()->dtype != out.front()->dtype) dtype = DType::f64;
+    }
+    if (!dtype) return out;
+    for (Tensor& t : out)
+        if (t->dtype != *dtype) t = autodiff::cast(t, *dtype);
+    return out;
+}
+
 // A Tensor or array-like in the layer's dtype: a Tensor of another dtype goes through the cast op.
 Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
     Tensor t = as_tensor(obj);
@@ -287,6 +314,19 @@ void bind_ops(py::module_& m) {
         }
         return wrap_result(out);
     }, py::arg("cond"), py::arg("a"), py::arg("b"), doc_of("where"));
+    m.def("cat", [](py::handle xs, py::handle dims) {
+        const std::optional<int> axis = axis_arg(dims);
+        if (!axis) throw py::type_error("cat: dims must be an int, got None");
+        std::vector<Tensor> parts = cat_operands(xs);
+        autodiff::index_t total = 0;
+        for (const Tensor& t : parts) total += t->size();
+        Tensor out;
+        {
+            MaybeReleaseGil gil(total >= kReleaseGilElements);
+            out = autodiff::cat(parts, *axis);
+        }
+        return wrap_result(out);
+    }, py::arg("xs"), py::arg("dims"), doc_of("cat"));
     m.def("index", [](py::handle x, py::handle key) {
         Tensor t = unary_operand(x, "index");
         return wrap_result(autodiff::index(t, index_spec(key, t->shape)));
