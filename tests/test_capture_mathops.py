@@ -11,6 +11,7 @@ import pyflux as flux
 MASK = np.array([[True], [False]])
 
 LOSSES = {
+    "gather": lambda yhat, y: flux.sum(yhat[:, np.array([2, 0, 0])] ** 2) + flux.sum(yhat[[1, -2]] * y),
     "joins": lambda yhat, y: flux.sum(flux.hcat(yhat[0], y[1], yhat[1]) ** 2) + flux.sum(flux.stack([yhat, y], -1)[0])
     + flux.mean(flux.cat([yhat, y, yhat, yhat], 0) * 0.5),
     "where_xlogy": lambda yhat, y: flux.sum(flux.where(MASK, yhat, -2 * yhat)) - flux.sum(flux.xlogy(y, flux.sigmoid(yhat))),

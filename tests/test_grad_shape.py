@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import pyflux as flux
 from gradcheck import check_gradient, covers, evaluate
@@ -129,8 +130,8 @@ def test_shape_errors():
         C.index(x, (Ellipsis, Ellipsis))
     with pytest.raises(ValueError, match="step cannot be zero"):
         C.index(x, slice(None, None, 0))
-    with pytest.raises(TypeError, match="list"):
-        C.index(x, [0, 1])
+    with pytest.raises(TypeError, match="NoneType .*use reshape for new axes"):
+        C.index(x, (0, None))
 
 
 # ---- cat, vcat, hcat, stack ---------------------------------------------------------------------------
@@ -206,3 +207,65 @@ def test_cat_errors_name_the_op_and_the_shapes():
         flux.stack([np.ones(2), np.ones(3)])
     with pytest.raises(IndexError, match="stack: dims 2 is out of bounds"):
         flux.stack([np.ones(2)], 2)
+
+
+# ---- integer-array indexing: gather, scatter-add backward ------------------------------------------
+
+@st.composite
+def gather_case(draw):
+    """An array, an axis, and integer indices (repeats and negatives) of up to two dimensions."""
+    x = draw(arrays(shapes(min_dims=1, max_dims=3)))
+    axis = draw(st.integers(0, x.ndim - 1))
+    n = x.shape[axis]
+    index_shape = draw(shapes(max_dims=2, min_side=0, max_side=4))
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-n, n - 1)))
+    return x, axis, index
+
+
+@covers("gather")
+@given(case=gather_case())
+@example(case=(np.array([[0.5, -1.0, 2.0]]), 1, np.array([2, 0, 2, -1])))
+def test_gather(case):
+    x, axis, index = case
+    check_gradient(lambda ts: C.gather(ts[0], index, axis), [x])
+    np.testing.assert_array_equal(C.gather(x, index, axis), np.take(x, index, axis=axis))
+
+
+@covers("index", "gather")
+@given(case=gather_case(), data=st.data())
+def test_integer_array_indexing_is_numpys(case, data):
+    x, axis, index = case
+    before = [data.draw(st.sampled_from([slice(None), slice(None, None, -1)])) for _ in range(axis)]
+    keys = [tuple(before) + (index,), (Ellipsis, index) + (slice(None),) * (x.ndim - axis - 1)]
+    if axis > 0:
+        keys.append((0,) * axis + (index,))  # ints before the array drop their axes
+    for key in keys:
+        check_gradient(lambda ts: ts[0][key], [x])
+        np.testing.assert_array_equal(evaluate(lambda ts: ts[0][key], [x]), x[key])
+
+
+def test_repeated_indices_accumulate_their_gradients():
+    x = np.arange(6.0).reshape(2, 3)
+    (g,) = flux.gradient(lambda x: flux.sum(x[:, [0, 2, 0, 0]] * np.array([1.0, 2.0, 3.0, 4.0])), x)
+    np.testing.assert_array_equal(g, [[8.0, 0.0, 2.0], [8.0, 0.0, 2.0]])
+    (g,) = flux.gradient(lambda x: flux.sum(C.index(x, np.array([-1, 1]))), x)
+    np.testing.assert_array_equal(g, [[0, 0, 0], [2, 2, 2]])
+
+
+def test_integer_array_indexing_errors():
+    x = C.Tensor(np.ones((2, 3)))
+    with C.Tape([x]):
+        with pytest.raises(IndexError, match="index 3 is out of bounds for axis 1 with size 3"):
+            x[:, np.array([0, 3])]
+        with pytest.raises(IndexError, match="index -3 is out of bounds for axis 0 with size 2"):
+            x[[-3]]
+        with pytest.raises(TypeError, match="boolean mask indexing cannot be traced; use flux.where"):
+            x[np.array([True, False])]
+        with pytest.raises(TypeError, match="index arrays must hold integers, got float64"):
+            x[np.array([0.0])]
+        with pytest.raises(TypeError, match="one integer-array index at a time"):
+            x[[0], [1]]
+    with pytest.raises(IndexError, match=r"gather: dims 2 is out of bounds for shape \(2, 3\)"):
+        C.gather(np.ones((2, 3)), [0], 2)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 2"):
+        C.gather(np.ones((2, 3)), 5, 0)

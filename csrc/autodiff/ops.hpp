@@ -67,6 +67,10 @@ struct AxisIndex {
 Tensor index(const Tensor& x, const std::vector<AxisIndex>& spec);
 /// The arrays joined along `axis` (numpy's concatenate): one dtype, equal shapes but for that axis.
 Tensor cat(const std::vector<Tensor>& xs, int axis);
+/// x[..., indices, ...] along `axis`: the axis replaced by index_shape (indices holds its elements,
+/// negative ones counting from the end); out-of-range indices are std::out_of_range. The gradient is
+/// a scatter-add (repeated indices accumulate).
+Tensor gather(const Tensor& x, int axis, std::vector<index_t> indices, const Shape& index_shape);
 /// Reverses the axes (numpy's .T).
 Tensor transpose(const Tensor& x);
 Tensor reshape(const Tensor& x, const Shape& shape);

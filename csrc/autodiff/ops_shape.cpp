@@ -1,11 +1,14 @@
-// index, transpose, reshape: views where the layout allows, copies otherwise; cat.
+// index, transpose, reshape: views where the layout allows, copies otherwise; cat; gather.
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "autodiff/axes.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/gather.hpp"
 
 namespace pyflux::autodiff {
 namespace {
@@ -122,7 +125,88 @@ Tensor join(const std::vector<Tensor>& xs, int axis) {
         });
 }
 
+// x viewed as [outer x n x inner] around axis.
+Lines lines_around(const Shape& shape, int axis) {
+    Lines l;
+    for (int d = 0; d < shape.ndim; ++d) {
+        if (d < axis) l.outer *= shape[d];
+        else if (d > axis) l.inner *= shape[d];
+        else l.n = shape[d];
+    }
+    return l;
+}
+
+using Indices = std::shared_ptr<const std::vector<index_t>>;
+
+// The gradient of a gather is a scatter-add of g into zeros of x's shape.
+class GatherNode : public Node {
+public:
+    GatherNode(Shape x_shape, int axis, Indices indices) : x_shape_(x_shape), axis_(axis), indices_(std::move(indices)) {}
+
+    void backward(const Tensor& g_in, Tape& tape) override {
+        const Tensor g = contiguous(g_in);
+        const Lines l = lines_around(x_shape_, axis_);
+        Tensor grad = empty(g->dtype, x_shape_);
+        dispatch(g->dtype, [&](auto tag) {
+            using T = decltype(tag);
+            kernels::scatter_add<T>(l.outer, l.n, l.inner, g->ptr<T>(), static_cast<index_t>(indices_->size()),
+                                    indices_->data(), grad->ptr<T>());
+        });
+        tape.accumulate(input_ids[0], grad);
+    }
+
+private:
+    Shape x_shape_;
+    int axis_;
+    Indices indices_;
+};
+
+Tensor gather_checked(const Tensor& x, int axis, const Indices& indices, const Shape& index_shape) {
+    Shape shape;
+    for (int d = 0; d < axis; ++d) shape.dims[shape.ndim++] = x->shape[d];
+    for (int d = 0; d < index_shape.ndim; ++d) shape.dims[shape.ndim++] = index_shape[d];
+    for (int d = axis + 1; d < x->shape.ndim; ++d) shape.dims[shape.ndim++] = x->shape[d];
+    const Tensor xc = contiguous(x);
+    const Lines l = lines_around(x->shape, axis);
+    Tensor out = empty(x->dtype, shape);
+    dispatch(x->dtype, [&](auto tag) {
+        using T = decltype(tag);
+        kernels::gather<T>(l.outer, l.n, l.inner, xc->ptr<T>(), static_cast<index_t>(indices->size()), indices->data(),
+                           out->ptr<T>());
+    });
+    return record_if_traced(
+        out, {&x}, [&] { return std::make_unique<GatherNode>(x->shape, axis, indices); },
+        [&] {
+            // The indices were checked against this axis length; a replay on another would read outside x.
+            return Replay([axis, indices, index_shape, n = x->shape[axis]](const OpInputs& in) {
+                if (in[0]->shape.ndim <= axis || in[0]->shape[axis] != n)
+                    throw std::invalid_argument("gather: replayed on an array of shape " + in[0]->shape.str());
+                return gather_checked(in[0], axis, indices, index_shape);
+            });
+        });
+}
+
 }  // namespace
+
+Tensor gather(const Tensor& x, int axis, std::vector<index_t> indices, const Shape& index_shape) {
+    const int a = axis < 0 ? axis + x->shape.ndim : axis;
+    if (a < 0 || a >= x->shape.ndim)
+        throw std::out_of_range("gather: dims " + std::to_string(axis) + " is out of bounds for shape " + x->shape.str());
+    if (index_shape.size() != static_cast<index_t>(indices.size()))
+        throw std::invalid_argument("gather: index shape " + index_shape.str() + " does not hold " +
+                                    std::to_string(indices.size()) + " indices");
+    if (x->shape.ndim - 1 + index_shape.ndim > kMaxDims)
+        throw std::invalid_argument("gather: the result would have more than " + std::to_string(kMaxDims) +
+                                    " dimensions");
+    const index_t n = x->shape[a];
+    for (index_t& i : indices) {
+        if (i < -n || i >= n)
+            throw std::out_of_range("index " + std::to_string(i) + " is out of bounds for axis " + std::to_string(a) +
+                                    " with size " + std::to_string(n));
+        if (i < 0) i += n;
+    }
+    return gather_checked(x, a, std::make_shared<const std::vector<index_t>>(std::move(indices)), index_shape);
+}
 
 Tensor cat(const std::vector<Tensor>& xs, int axis) {
     if (xs.empty()) throw std::invalid_argument("cat: needs at least one array");

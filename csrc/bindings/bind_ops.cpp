@@ -329,8 +329,20 @@ void bind_ops(py::module_& m) {
     }, py::arg("xs"), py::arg("dims"), doc_of("cat"));
     m.def("index", [](py::handle x, py::handle key) {
         Tensor t = unary_operand(x, "index");
-        return wrap_result(autodiff::index(t, index_spec(key, t->shape)));
+        return wrap_result(index_by_key(t, key));
     }, doc_of("index"));
+    m.def("gather", [](py::handle x, py::handle indices, py::handle dims) {
+        Tensor t = unary_operand(x, "gather");
+        const std::optional<int> axis = axis_arg(dims);
+        if (!axis) throw py::type_error("gather: dims must be an int, got None");
+        std::optional<IndexArray> index = index_array_arg(indices, "gather");
+        if (!index) {
+            const std::optional<autodiff::index_t> i = int_arg(indices, "gather: indices");
+            if (!i) throw py::index_error("gather: index " + std::string(py::str(indices)) + " is out of bounds");
+            index = IndexArray{{*i}, autodiff::Shape{}};
+        }
+        return wrap_result(autodiff::gather(t, *axis, std::move(index->values), index->shape));
+    }, py::arg("x"), py::arg("indices"), py::arg("dims"), doc_of("gather"));
     m.def("transpose", [](py::handle x) { return wrap_result(autodiff::transpose(unary_operand(x, "transpose"))); },
           doc_of("transpose"));
     m.def("reshape", [](py::handle x, py::handle shape) {

@@ -1,5 +1,6 @@
 #include "bindings/dispatch.hpp"
 
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -147,13 +148,61 @@ std::vector<autodiff::AxisIndex> index_spec(py::handle key_in, const autodiff::S
                                       std::to_string(d) + " with size " + std::to_string(shape[d]));
             spec.push_back({*i < 0 ? *i + shape[d] : *i, 1, 1, false});
         } else {
-            throw py::type_error("traced values support integer, slice and Ellipsis indexing only; got " +
-                                 type_name(item) +
-                                 " (use reshape for new axes)");
+            throw py::type_error("traced values support integer, slice, Ellipsis and integer-array indexing only; got " +
+                                 type_name(item) + " (use reshape for new axes)");
         }
     }
     while (static_cast<int>(spec.size()) < shape.ndim) full_axis(static_cast<int>(spec.size()));
     return spec;
+}
+
+std::optional<IndexArray> index_array_arg(py::handle item, const char* op) {
+    if (!py::isinstance<py::array>(item) && !py::isinstance<py::list>(item)) return std::nullopt;
+    py::array arr = py::module_::import("numpy").attr("asarray")(item);
+    const char kind = arr.dtype().kind();
+    if (kind == 'b')
+        throw py::type_error(std::string(op) + ": boolean mask indexing cannot be traced; use flux.where(mask, x, 0) "
+                             "or integer indices (np.flatnonzero(mask))");
+    if (kind != 'i' && kind != 'u' && !(py::isinstance<py::list>(item) && arr.size() == 0))
+        throw py::type_error(std::string(op) + ": index arrays must hold integers, got " +
+                             std::string(py::str(arr.dtype())));
+    if (arr.ndim() > autodiff::kMaxDims)
+        throw py::index_error(std::string(op) + ": an index array has too many dimensions");
+    auto ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(arr);
+    if (!ints) throw py::error_already_set();
+    IndexArray out;
+    out.values.assign(ints.data(), ints.data() + ints.size());
+    out.shape.ndim = static_cast<int>(arr.ndim());
+    for (int d = 0; d < out.shape.ndim; ++d) out.shape.dims[d] = arr.shape(d);
+    return out;
+}
+
+Tensor index_by_key(const Tensor& t, py::handle key_in) {
+    py::tuple key = py::isinstance<py::tuple>(key_in) ? py::reinterpret_borrow<py::tuple>(key_in)
+                                                       : py::make_tuple(key_in);
+    std::optional<IndexArray> found;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < key.size(); ++k) {
+        std::optional<IndexArray> a = index_array_arg(key[k], "index");
+        if (!a) continue;
+        if (found) throw py::type_error("traced values support one integer-array index at a time");
+        found = std::move(a);
+        at = k;
+    }
+    if (!found) return autodiff::index(t, index_spec(key, t->shape));
+    // The array's axis in the view that the other items leave: slices and Ellipsis keep axes, ints drop them.
+    py::list basic(key);
+    basic[at] = py::slice(py::none(), py::none(), py::none());
+    const Tensor v = autodiff::index(t, index_spec(py::tuple(basic), t->shape));
+    int explicit_axes = 0;
+    for (py::handle item : key) explicit_axes += !item.is(py::ellipsis());
+    int axis = 0;
+    for (std::size_t k = 0; k < at; ++k) {
+        py::handle item = key[k];
+        if (item.is(py::ellipsis())) axis += t->shape.ndim - explicit_axes;
+        else if (PySlice_Check(item.ptr())) ++axis;
+    }
+    return autodiff::gather(v, axis, std::move(found->values), found->shape);
 }
 
 autodiff::Shape shape_arg(py::handle shape_in, autodiff::index_t size, const char* op) {

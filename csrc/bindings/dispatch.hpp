@@ -52,6 +52,19 @@ bool bool_arg(py::handle value, const std::string& what);
 /// TypeError naming what was given.
 std::vector<autodiff::AxisIndex> index_spec(py::handle key, const autodiff::Shape& shape);
 
+/// An integer index array (a numpy integer array or a list of ints) as its elements and shape.
+struct IndexArray {
+    std::vector<autodiff::index_t> values;
+    autodiff::Shape shape;
+};
+/// item as an IndexArray, or nothing when it is not an array or list; a bool or float array is a
+/// TypeError naming `op`.
+std::optional<IndexArray> index_array_arg(py::handle item, const char* op);
+
+/// t[key] as traced indexing does it: ints, slices and Ellipsis as views (index), and at most one
+/// integer array, a gather along its axis (numpy's placement of the new axes).
+Tensor index_by_key(const Tensor& t, py::handle key);
+
 /// Shape from a tuple/list of ints (one -1 allowed, inferred from size) or a single int.
 autodiff::Shape shape_arg(py::handle shape, autodiff::index_t size, const char* op);
 

@@ -221,7 +221,7 @@ PyObject* mapping_subscript(PyObject* self, PyObject* key) {
         const Tensor& t = self_tensor(self);
         // An untraced Tensor (a Param outside gradient) indexes exactly as numpy does, views and all.
         if (!autodiff::traced(t)) return py::object(to_numpy(t)[py::handle(key)]).release().ptr();
-        return tensor_object(autodiff::index(t, index_spec(key, t->shape)));
+        return tensor_object(index_by_key(t, key));
     });
 }
 
