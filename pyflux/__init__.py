@@ -4,7 +4,7 @@ from pyflux import _core_check, _preload  # noqa: F401  (before anything imports
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
 from pyflux._core import abs, cos, exp2, expm1, log1p, log2, maximum, minimum, sign, sin, sqrt, square, tan
-from pyflux._core import gather, logsumexp, max, min, prod, where, xlogy
+from pyflux._core import gather, logsumexp, max, min, prod, where, xlogx, xlogy
 from pyflux import activations
 from pyflux.activations import *  # noqa: F403  (every activation of the core's op table)
 from pyflux.callbacks import throttle
@@ -37,7 +37,7 @@ from pyflux.tree import trainables
 __all__ = activations.__all__ + [
     "abs", "clamp", "cos", "exp2", "expm1", "log1p", "log2", "maximum", "minimum", "sign", "sin", "sqrt", "square",
     "tan",
-    "logsumexp", "max", "min", "prod", "std", "var", "where", "xlogy", "cat", "gather", "hcat", "stack", "vcat",
+    "logsumexp", "max", "min", "prod", "std", "var", "where", "xlogx", "xlogy", "cat", "gather", "hcat", "stack", "vcat",
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
     "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",

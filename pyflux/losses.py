@@ -22,7 +22,7 @@ import numpy as np
 
 from pyflux import _core
 from pyflux._typing import Aggregate, Input, Output
-from pyflux._core import log, logsoftmax, mean, relu, sum
+from pyflux._core import abs, log, logsoftmax, maximum, mean, minimum, sum, xlogx, xlogy
 from pyflux.activations import logsigmoid
 
 __all__ = [
@@ -71,21 +71,6 @@ def _eps(yhat):
     return float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
 
 
-def _abs(x):
-    """|x| from relu; its derivative at 0 is 0, like sign(0)."""
-    return relu(x) + relu(-x)
-
-
-def _xlogy(x, y):
-    """Flux's xlogy: x·log(y), and 0 where x == 0 even if y == 0 (for y >= 0)."""
-    if getattr(x, "traced", False):
-        # The zeros of a traced x cannot be read; adding the smallest normal number keeps
-        # 0·log(0) finite and changes no y above about 1e-292 (1e-31 in float32).
-        return x * log(y + np.finfo(np.dtype(getattr(y, "dtype", np.float64))).tiny)
-    # Where x == 0 the log sees y + 1 >= 1, so the product is exactly 0 there.
-    return x * log(y + (np.asarray(x) == 0))
-
-
 # --- regression -----------------------------------------------------------------------------------
 
 def mse(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
@@ -105,7 +90,7 @@ def mae(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     ŷ and y have the same shape. The derivative of |e| at e = 0 is taken as 0.
     """
     yhat, y = _prepare("mae", yhat, y)
-    return agg(_abs(yhat - y))
+    return agg(abs(yhat - y))
 
 
 def msle(yhat: Input, y: Input, *, agg: Aggregate = mean, eps: float | None = None) -> Output:
@@ -129,8 +114,8 @@ def huber_loss(yhat: Input, y: Input, *, agg: Aggregate = mean, delta: float = 1
     aggregated over all elements of same-shaped ŷ and y: quadratic near 0, linear for outliers.
     """
     yhat, y = _prepare("huber_loss", yhat, y)
-    e = _abs(yhat - y)
-    m = delta - relu(delta - e)  # min(e, delta)
+    e = abs(yhat - y)
+    m = minimum(e, delta)  # e below delta; beyond it, the linear part delta (e - delta) takes over
     return agg(0.5 * m * m + delta * (e - m))
 
 
@@ -141,12 +126,12 @@ def poisson_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     ``xlogy(y, ŷ) = y log ŷ`` is 0 where y == 0, even if ŷ == 0.
     """
     yhat, y = _prepare("poisson_loss", yhat, y)
-    return agg(yhat - _xlogy(y, yhat))
+    return agg(yhat - xlogy(y, yhat))
 
 
 # --- classification -------------------------------------------------------------------------------
-# Flux writes these with xlogy(y, p); where p = ŷ + eps > 0 the plain product y·log(p) is already
-# 0 at y == 0, so they use it.
+# As Flux, with xlogy(y, p) = y log(p), exactly 0 where y == 0: with eps=0 a target that equals the
+# prediction gives a loss of exactly 0, even where both are 0.
 
 def crossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean, eps: float | None = None) -> Output:
     """``crossentropy(ŷ, y; dims=0, agg=mean, eps=eps(ŷ's dtype))``: ``agg(-Σ_dims y log(ŷ + eps))``.
@@ -161,10 +146,12 @@ def crossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean,
     >>> y = flux.onehotbatch([0, 1], [0, 1])
     >>> print(round(flux.crossentropy(yhat, y), 4))   # the mean of -log(0.9) and -log(0.8)
     0.1643
+    >>> float(flux.crossentropy(y, y, eps=0))           # xlogy: 0 log 0 counts as 0
+    0.0
     """
     yhat, y = _prepare("crossentropy", yhat, y, labels_hint=True)
     eps = _eps(yhat) if eps is None else eps
-    return agg(-sum(y * log(yhat + eps), dims))
+    return agg(-sum(xlogy(y, yhat + eps), dims))
 
 
 def logitcrossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean) -> Output:
@@ -179,14 +166,14 @@ def logitcrossentropy(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = 
 
 
 def binarycrossentropy(yhat: Input, y: Input, *, agg: Aggregate = mean, eps: float | None = None) -> Output:
-    """``binarycrossentropy(ŷ, y; agg=mean, eps)``: ``agg(-y log(ŷ + eps) - (1 - y) log(1 - ŷ + eps))``.
+    """``binarycrossentropy(ŷ, y; agg=mean, eps)``: ``agg(-xlogy(y, ŷ + eps) - xlogy(1 - y, 1 - ŷ + eps))``.
 
     ŷ holds probabilities in [0, 1] (e.g. sigmoid output), y the targets in [0, 1], same shape;
     aggregated over all elements. Prefer :func:`logitbinarycrossentropy` on logits.
     """
     yhat, y = _prepare("binarycrossentropy", yhat, y)
     eps = _eps(yhat) if eps is None else eps
-    return agg(-y * log(yhat + eps) - (1 - y) * log(1 - yhat + eps))
+    return agg(-xlogy(y, yhat + eps) - xlogy(1 - y, 1 - yhat + eps))
 
 
 def logitbinarycrossentropy(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
@@ -208,7 +195,7 @@ def kldivergence(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean,
     ``xlogx(y) = y log y`` is 0 where y == 0. ``eps`` defaults to the machine epsilon of ŷ's dtype.
     """
     yhat, y = _prepare("kldivergence", yhat, y, labels_hint=True)
-    entropy = agg(sum(_xlogy(y, y), dims))
+    entropy = agg(sum(xlogx(y), dims))
     return entropy + crossentropy(yhat, y, dims=dims, agg=agg, eps=eps)
 
 
@@ -216,7 +203,7 @@ def focal_loss(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean, g
                eps: float | None = None) -> Output:
     """``focal_loss(ŷ, y; dims=0, agg=mean, gamma=2, eps)``, with ``p = ŷ + eps``::
 
-        agg(Σ_dims -y (1 - p)^gamma log(p))
+        agg(Σ_dims -(1 - p)^gamma xlogy(y, p))
 
     per sample: ŷ holds probabilities (softmax output) along the class axis ``dims``, y one-hot
     targets of the same shape. It down-weights well-classified samples; gamma=0 gives
@@ -224,7 +211,7 @@ def focal_loss(yhat: Input, y: Input, *, dims: int = 0, agg: Aggregate = mean, g
     """
     yhat, y = _prepare("focal_loss", yhat, y, labels_hint=True)
     p = yhat + (_eps(yhat) if eps is None else eps)
-    return agg(sum(-y * (1 - p) ** gamma * log(p), dims))
+    return agg(sum(-((1 - p) ** gamma) * xlogy(y, p), dims))
 
 
 def binary_focal_loss(yhat: Input, y: Input, *, agg: Aggregate = mean, gamma: float = 2,
@@ -271,7 +258,7 @@ def hinge_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
     ŷ are real scores, y the targets in {-1, 1}, same shape.
     """
     yhat, y = _prepare("hinge_loss", yhat, y)
-    return agg(relu(1 - yhat * y))
+    return agg(maximum(0, 1 - yhat * y))
 
 
 def squared_hinge_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Output:
@@ -280,5 +267,5 @@ def squared_hinge_loss(yhat: Input, y: Input, *, agg: Aggregate = mean) -> Outpu
     ŷ are real scores, y the targets in {-1, 1}, same shape.
     """
     yhat, y = _prepare("squared_hinge_loss", yhat, y)
-    h = relu(1 - yhat * y)
+    h = maximum(0, 1 - yhat * y)
     return agg(h * h)

@@ -167,3 +167,14 @@ def test_xlogy_is_exactly_zero_at_zero_whatever_y_is():
     gx, gy = flux.gradient(lambda x, y: flux.sum(flux.xlogy(x, y)), np.zeros(3), y)
     np.testing.assert_array_equal(gy, [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(gx, [-np.inf, np.inf, np.log(2.0)])
+
+
+@covers("xlogx")
+@given(x=positive(shapes(), 0.3))
+@example(x=np.array([0.3, 0.7]))
+def test_xlogx(x):
+    check_gradient(lambda ts: C.xlogx(ts[0]), [x])
+    x.flat[0] = 0.0
+    np.testing.assert_array_equal(flux.xlogx(x), flux.xlogy(x, x))
+    (g,) = flux.gradient(lambda x: flux.sum(flux.xlogx(x)), np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(g, [0.0, 1.0])

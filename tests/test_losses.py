@@ -367,3 +367,25 @@ def test_label_smoothing_needs_alpha_between_0_and_1(alpha):
 def test_label_smoothing_is_traced():
     (g,) = flux.gradient(lambda y: flux.sum(flux.label_smoothing(y, 0.25) * np.arange(4.0).reshape(2, 2)), np.eye(2))
     np.testing.assert_allclose(g, 0.75 * np.arange(4.0).reshape(2, 2))
+
+
+def test_equal_prediction_and_target_give_exactly_zero_with_eps_0():
+    y = flux.onehotbatch([2, 0, 1, 2], [0, 1, 2])
+    for dtype in (np.float32, np.float64):
+        yhat = y.astype(dtype)
+        assert flux.crossentropy(yhat, yhat, eps=0) == 0.0
+        assert flux.crossentropy(yhat, y, eps=0, agg=flux.sum) == 0.0
+        p = np.array([[0.0, 0.25], [0.7, 0.0], [0.3, 0.75]], dtype)
+        assert flux.kldivergence(p, p, eps=0) == 0.0
+        assert flux.binarycrossentropy(yhat, yhat, eps=0) == 0.0
+    g = flux.gradient(lambda a: flux.crossentropy(a, y, eps=0), y.astype(np.float64))[0]
+    np.testing.assert_array_equal(g, -y / 4)
+
+
+def test_hinge_losses_and_huber_take_the_kink_as_maximum_and_minimum_do():
+    # At the kink the gradient splits, as ChainRules' max and min split ties.
+    yhat, y = np.array([1.0, 0.5, 2.0]), np.array([1.0, 1.0, 1.0])
+    g = flux.gradient(lambda a: flux.hinge_loss(a, y, agg=flux.sum), yhat)[0]
+    np.testing.assert_array_equal(g, [-0.5, -1.0, 0.0])
+    g = flux.gradient(lambda a: flux.huber_loss(a, np.zeros(3), agg=flux.sum), np.array([1.0, -3.0, 0.5]))[0]
+    np.testing.assert_array_equal(g, [1.0, -1.0, 0.5])

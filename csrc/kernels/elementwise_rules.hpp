@@ -77,6 +77,13 @@ struct Expm1 : Rule {
     template <class T> static T backward(T g, T y, T) { return g * (y + T(1)); }
 };
 
+// x log x, continued by its limit 0 at x = 0, where the derivative (log x + 1) is taken as 0, as
+// Flux's xlogx differentiates.
+struct XLogX : Rule {
+    template <class T> static T forward(T x, T) { return x == T(0) ? T(0) : x * std::log(x); }
+    template <class T> static T backward(T g, T x, T) { return x == T(0) ? T(0) : g * (std::log(x) + T(1)); }
+};
+
 // Piecewise constant: the derivative is 0 wherever it exists, and taken as 0 at the jump.
 struct Sign : Rule {
     template <class T> static T forward(T x, T) { return x > T(0) ? T(1) : x < T(0) ? T(-1) : x; }
