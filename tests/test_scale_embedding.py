@@ -106,3 +106,16 @@ def test_embedding_print_and_state(tmp_path):
     e = flux.Embedding(3, 2)
     flux.save(tmp_path / "e.npz", e)
     np.testing.assert_array_equal(flux.load(tmp_path / "e.npz", flux.Embedding(3, 2)).weight, e.weight)
+
+
+def test_embedding_is_a_gather_whose_gradient_scatters(rng):
+    e = flux.Embedding(rng.standard_normal((3, 1000)))
+    idx = np.array([[999, 0], [999, 5]])
+    np.testing.assert_array_equal(e(idx), np.asarray(e.weight)[:, idx])
+    c = rng.standard_normal((3, 2, 2))
+    (g,) = flux.gradient(lambda m: flux.sum(m(idx) * c), e)
+    expected = np.zeros((3, 1000))
+    np.add.at(expected.T, idx.ravel(), c.reshape(3, -1).T)
+    np.testing.assert_allclose(g.weight, expected)
+    assert e(np.array(7, dtype=np.uint8)).shape == (3,)
+    assert e(np.zeros((0, 2), dtype=int)).shape == (3, 0, 2)

@@ -284,9 +284,10 @@ class Embedding(show.Shown):
     gives ``(out, *s)``. A one-hot array (bool or float, shape ``(in, batch...)``, e.g. from
     ``onehotbatch``) gives ``weight @ x`` of shape ``(out, batch...)``.
 
-    The lookup is computed as the product ``weight @ onehot`` with a constant one-hot matrix, so its
-    gradient comes from the matrix product's (the columns of the gradient for indices not used are
-    zero). Trainable: ``weight``, ``in * out`` parameters.
+    Indices are looked up by the gather op (``flux.gather(weight, i, 1)``, ``weight[:, i]``): the cost
+    grows with the number of indices, not with ``in``, and the gradient is a scatter-add into the used
+    columns (an index used twice receives both gradients; the columns not used get zero). A one-hot
+    input goes through the product ``weight @ x``. Trainable: ``weight``, ``in * out`` parameters.
 
     >>> import pyflux as flux
     >>> flux.Embedding(26, 4)
@@ -332,10 +333,7 @@ class Embedding(show.Shown):
         if arr.size and (arr.min() < 0 or arr.max() >= n_in):
             raise IndexError(f"layer {self:c} expects indices in 0..{n_in - 1} (counting from 0), "
                              f"got values from {arr.min()} to {arr.max()}")
-        onehot = np.zeros((n_in, arr.size), dtype=self.weight.dtype)
-        onehot[arr.ravel(), np.arange(arr.size)] = 1
-        y = self.weight @ onehot
-        return y.reshape(out, *arr.shape)
+        return _core.gather(self.weight, arr, 1)
 
     def _compact(self):
         out, n_in = self.weight.shape
