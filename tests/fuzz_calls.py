@@ -85,12 +85,17 @@ RULES = [flux.Descent, flux.Adam, flux.Momentum, flux.RMSProp, flux.AdaGrad, flu
 UNARY = ["relu", "sigmoid", "tanh", "exp", "log", "softplus", "gelu", "swish", "elu", "leakyrelu", "celu",
          "softshrink", "selu", "mish", "hardtanh", "logsigmoid", "softsign", "relu6", "lisht", "tanhshrink",
          "logcosh", "hardsigmoid", "hardswish", "gelu_erf", "identity", "flatten"]
-REDUCE = ["sum", "mean", "softmax", "logsoftmax"]
+REDUCE = ["sum", "mean", "softmax", "logsoftmax", "max", "min", "prod", "logsumexp", "var", "std"]
 LOSSES = ["mse", "mae", "msle", "huber_loss", "poisson_loss", "crossentropy", "logitcrossentropy",
           "binarycrossentropy", "logitbinarycrossentropy", "kldivergence", "focal_loss", "binary_focal_loss",
           "hinge_loss", "squared_hinge_loss"]
 BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
-          "pow": operator.pow, "matmul": operator.matmul}
+          "pow": operator.pow, "matmul": operator.matmul, "xlogy": flux.xlogy, "maximum": flux.maximum}
+# Functions of an array and two more arguments (indices, a second array, an axis), the array first.
+MULTI = {"where": lambda x, c, b: flux.where(c, x, b), "cat": lambda x, b, d: flux.cat([x, b, x, b, x], d),
+         "vcat": lambda x, b, c: flux.vcat(x, b, c), "hcat": lambda x, b, c: flux.hcat(x, b, c),
+         "stack": lambda x, b, d: flux.stack([x, b], d), "gather": lambda x, i, d: flux.gather(x, i, d),
+         "reduce_dims": lambda x, d, k: flux.max(x, d, keepdims=k)}
 
 
 def call(kind, name, args):
@@ -106,13 +111,15 @@ def call(kind, name, args):
         return BINARY[name](*values)
     if kind == "loss":
         return getattr(flux, name)(*values)
+    if kind == "multi":
+        return MULTI[name](*values)
     if kind == "method":
         obj, *rest = values
         return getattr(obj, name)(*rest)
     if kind == "index":
         return values[0][values[1]]
     if kind == "traced":
-        op = {**{n: getattr(flux, n) for n in UNARY + REDUCE + LOSSES}, **BINARY,
+        op = {**{n: getattr(flux, n) for n in UNARY + REDUCE + LOSSES}, **BINARY, **MULTI,
               "reshape": lambda x, *s: x.reshape(*s), "index": lambda x, k: x[k], "T": lambda x: x.T,
               "item": lambda x: x.item(), "float": float, "len": len}[name]
         return flux.gradient(lambda x: flux.sum(op(x, *values[1:])), values[0])

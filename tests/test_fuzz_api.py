@@ -33,6 +33,7 @@ index = st.one_of(st.integers(-6, 6), st.sampled_from(HUGE)).map(lambda n: ["big
 operand = st.one_of(array, array, param, tensor, scalar, bigint)
 dims = st.lists(st.one_of(st.integers(-1, 6), st.sampled_from(HUGE)), max_size=4).map(
     lambda ds: [["bigint", str(d)] for d in ds])
+axes = dims.map(lambda ds: ["tuple", ds])
 size = st.one_of(st.integers(-1, 5), st.sampled_from([2**62, 2**70]), st.floats(0, 5)).map(
     lambda v: ["bigint", str(v)] if isinstance(v, int) else ["value", v])
 activation_layer = st.tuples(st.just("layer"), st.sampled_from(["Dense", "Scale", "LayerNorm", "BatchNorm",
@@ -54,6 +55,11 @@ calls = st.one_of(
               .map(lambda t: [t[0], *t[1]])),
     st.tuples(st.just("traced"), st.sampled_from(sorted(fuzz_calls.BINARY) + fuzz_calls.LOSSES),
               st.lists(operand, min_size=2, max_size=2)),
+    st.tuples(st.just("multi"), st.sampled_from(sorted(fuzz_calls.MULTI)),
+              st.lists(st.one_of(operand, index, axes), min_size=3, max_size=3)),
+    st.tuples(st.just("traced"), st.sampled_from(sorted(fuzz_calls.MULTI)),
+              st.tuples(st.one_of(array, param), st.lists(st.one_of(index, operand, axes), min_size=2, max_size=2))
+              .map(lambda t: [t[0], *t[1]])),
     st.tuples(st.just("layer"), st.just(""), st.tuples(activation_layer, operand).map(list)),
     st.tuples(st.just("train"), st.integers(0, 20).map(str),
               st.tuples(st.tuples(st.just("layer"), st.just("Dense"), st.lists(size, min_size=2, max_size=2)).map(list),
