@@ -5,6 +5,7 @@
 
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
+#include "kernels/common.hpp"
 #include "kernels/reduce.hpp"
 
 namespace pyflux::autodiff {
@@ -57,6 +58,38 @@ private:
     double scale_;
 };
 
+// A sum of few elements into one runs its own loop: the kernel's set-up costs more than the sum.
+template <class T>
+class FlatReduce : public FlatOp {
+public:
+    FlatReduce(const FlatArgs& io, Reduction r, double scale)
+        : FlatOp(io), r_(r), scale_(scale), small_(r.outer * r.inner == 1 && r.n < kernels::kGrain) {}
+
+    void forward() override {
+        const T* x = io_.in[0]->ptr<T>();
+        if (!small_) return kernels::reduce_sum<T>(r_.outer, r_.n, r_.inner, x, static_cast<T>(scale_), io_.out->ptr<T>());
+        double acc = 0;  // as the kernel sums: in double, scaled at the end
+        for (index_t k = 0; k < r_.n; ++k) acc += x[k];
+        *io_.out->ptr<T>() = static_cast<T>(acc * static_cast<double>(static_cast<T>(scale_)));
+    }
+    void backward() override {
+        const T* g = io_.grad_out->ptr<T>();
+        T* gx = grad<T>(0);
+        if (!small_) {
+            kernels::reduce_sum_backward<T>(r_.outer, r_.n, r_.inner, g, static_cast<T>(scale_), gx);
+        } else {
+            const T each = static_cast<T>(scale_) * *g;
+            for (index_t k = 0; k < r_.n; ++k) gx[k] = each;
+        }
+        done<T>(0);
+    }
+
+private:
+    Reduction r_;
+    double scale_;
+    bool small_;
+};
+
 Tensor reduce(const char* op, const Tensor& x_in, std::optional<int> axis, bool average) {
     const Reduction r = plan(op, x_in->shape, axis);
     const double scale = !average ? 1.0 : r.n > 0 ? 1.0 / static_cast<double>(r.n) : std::numeric_limits<double>::quiet_NaN();
@@ -69,7 +102,8 @@ Tensor reduce(const char* op, const Tensor& x_in, std::optional<int> axis, bool 
     return record_if_traced(out, {&x_in}, [&] { return std::make_unique<ReduceNode>(r, x->shape, scale); },
                             [&] {
                                 return Replay([op, axis, average](const OpInputs& in) { return reduce(op, in[0], axis, average); });
-                            });
+                            },
+                            [&] { return MakeFlat([r, scale](const FlatArgs& io) { return make_flat<FlatReduce>(io, r, scale); }); });
 }
 
 }  // namespace
