@@ -91,20 +91,6 @@ def _loader_plan(loader, dtype):
 _STACK_BYTES = 4096
 
 
-def _stacked(items, splat, width):
-    """Each argument of the items stacked along a new first axis, or None when they differ in form or shape."""
-    if not all((type(item) is tuple and len(item) == width) if splat else type(item) is not tuple for item in items):
-        return None
-    columns = [[item[k] for item in items] for k in range(width)] if splat else [items]
-    try:
-        stacked = [np.array(column) for column in columns]
-    except ValueError:
-        return None
-    if any(a.dtype.kind not in "fiub" or a.shape[0] != len(items) for a in stacked):
-        return None
-    return stacked
-
-
 def _items_plan(items, dtype, times=None):
     """The items as a feed: all of them up to the first of another form or shape (which, with the
     rest, runs on the general path)."""
@@ -112,21 +98,15 @@ def _items_plan(items, dtype, times=None):
         raise CaptureUnsupported("there is no data")
     splat = type(items[0]) is tuple
     parts = items[0] if splat else (items[0],)
-    if sum(np.asarray(p).nbytes for p in parts) <= _STACK_BYTES:
-        kept, stacked = len(items), _stacked(items, splat, len(parts))
-        if stacked is None and len(items) > 1:
-            kept, stacked = len(items) - 1, _stacked(items[:-1], splat, len(parts))
-        if stacked is None:
-            raise CaptureUnsupported("data items differ in form, shape or dtype, or are not arrays and numbers")
-        order = np.zeros(times, np.int64) if times is not None else np.arange(kept)
-        sources = [np.ascontiguousarray(_float_array(a, dtype)) for a in stacked]
-        return _Plan(_core.Feed(sources, order, 0), splat, items[kept:] if times is None else [])
+    copy = sum(np.asarray(p).nbytes for p in parts) <= _STACK_BYTES
     order = None if times is None else np.zeros(times, np.int64)
     try:
-        feed = _core.Feed.from_items(items[:1] if times is not None else items, splat, dtype, order)
+        feed = _core.Feed.from_items(items[:1] if times is not None else items, splat, dtype, order, copy=copy)
     except ValueError:
         raise CaptureUnsupported("data items are not arrays or plain tuples of arrays and numbers") from None
-    return _Plan(feed, splat, [] if times is not None else items[feed.items:])
+    if times is not None:
+        return _Plan(feed, splat, [])
+    return _Plan(feed, splat, items[feed.steps:])
 
 
 def plan_data(data, dtype):

@@ -101,6 +101,67 @@ private:
     Tensor a_, b_, out_;
 };
 
+// The same rules over fixed buffers; an input of another shape than the output gets its partial
+// derivative summed down to its shape. Small operands that are whole or one value run loops chosen
+// once (kernels::binary_loop), the others the broadcasting kernels.
+template <class T>
+class FlatBinary : public FlatOp {
+public:
+    FlatBinary(const FlatArgs& io, BinaryOp op) : FlatOp(io), op_(op) {
+        const Shape& shape = io.out->shape;
+        const index_t n = shape.size();
+        bool loops = n < 2 * kernels::kGrain;
+        std::array<bool, 2> whole{};
+        for (int k = 0; k < 2; ++k) {
+            const Shape& s = io.in[k]->shape;
+            strides_[k] = broadcast_strides(s, contiguous_strides(s), shape);
+            broadcast_[k] = s != shape;
+            whole[k] = s.size() == n;
+            loops = loops && (whole[k] || s.size() == 1);
+            if (wants(k) && broadcast_[k] && !partial_) partial_ = empty(io.out->dtype, shape);
+        }
+        if (!loops) return;
+        forward_loop_ = kernels::binary_loop<T>(op, whole[0], whole[1]);
+        for (int k = 0; k < 2; ++k) grad_loops_[k] = kernels::binary_grad_loop<T>(op, k, whole[0], whole[1]);
+    }
+
+    void forward() override {
+        const Shape& shape = io_.out->shape;
+        const T* a = io_.in[0]->ptr<T>();
+        const T* b = io_.in[1]->ptr<T>();
+        if (forward_loop_) return forward_loop_(shape.size(), a, b, io_.out->ptr<T>());
+        kernels::binary_forward<T>(op_, shape.ndim, shape.dims.data(), a, strides_[0].data(), b, strides_[1].data(),
+                                   io_.out->ptr<T>());
+    }
+    void backward() override {
+        const Shape& shape = io_.out->shape;
+        const T* g = io_.grad_out->ptr<T>();
+        const T* a = io_.in[0]->ptr<T>();
+        const T* b = io_.in[1]->ptr<T>();
+        for (int k = 0; k < 2; ++k) {
+            if (!wants(k)) continue;
+            T* target = grad<T>(k);
+            T* partial = broadcast_[k] ? partial_->ptr<T>() : target;
+            if (grad_loops_[k])
+                grad_loops_[k](shape.size(), g, a, b, io_.out->ptr<T>(), partial);
+            else
+                kernels::binary_backward<T>(op_, k, shape.ndim, shape.dims.data(), g, a, strides_[0].data(), b,
+                                            strides_[1].data(), io_.out->ptr<T>(), partial);
+            if (broadcast_[k])  // the input's own strides are those of its contiguous buffer
+                kernels::sum_to<T>(shape.ndim, shape.dims.data(), partial, strides_[k].data(), io_.in[k]->size(), target);
+            done<T>(k);
+        }
+    }
+
+private:
+    BinaryOp op_;
+    std::array<Strides, 2> strides_{};
+    std::array<bool, 2> broadcast_{};
+    Tensor partial_;
+    kernels::BinaryLoop<T> forward_loop_ = nullptr;
+    std::array<kernels::BinaryGradLoop<T>, 2> grad_loops_{};
+};
+
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     const char* name = binary_name(op);
     if (a->dtype != b->dtype)
@@ -116,7 +177,8 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
                                    sb.data(), out->ptr<T>());
     });
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<BinaryNode>(op, a, b, out); },
-                            [&] { return Replay([op](const OpInputs& in) { return binary(op, in[0], in[1]); }); });
+                            [&] { return Replay([op](const OpInputs& in) { return binary(op, in[0], in[1]); }); },
+                            [&] { return MakeFlat([op](const FlatArgs& io) { return make_flat<FlatBinary>(io, op); }); });
 }
 
 // where's gradient goes to a where cond holds and to b elsewhere; cond is a constant.

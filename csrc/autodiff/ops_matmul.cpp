@@ -121,6 +121,98 @@ private:
     Shape x_shape_;
 };
 
+// A 1-D or 2-D buffer as GEMM's [rows x cols] (a vector is a row on the left, a column on the right),
+// with its leading dimension; trans: stored as the row-major transpose.
+struct FlatMatrix {
+    index_t rows, cols, ld;
+    bool trans;
+};
+
+FlatMatrix flat_matrix(const FlatBuf& b, bool left) {
+    const Shape& s = b.shape;
+    if (b.transposed) return {s[0], s[1], std::max<index_t>(s[0], 1), true};
+    if (s.ndim == 2) return {s[0], s[1], std::max<index_t>(s[1], 1), false};
+    return left ? FlatMatrix{1, s[0], std::max<index_t>(s[0], 1), false} : FlatMatrix{s[0], 1, 1, false};
+}
+
+// One GEMM of a flat op, with its sizes and transposes fixed: a tiny one runs gemm's plain loop
+// directly (kernels::small_gemm), a larger one kernels::gemm.
+template <class T>
+struct FlatGemm {
+    bool ta = false, tb = false;
+    index_t M = 0, N = 0, K = 0;
+    kernels::GemmLoop<T> loop = nullptr;
+
+    FlatGemm() = default;
+    FlatGemm(bool ta_, bool tb_, index_t M_, index_t N_, index_t K_)
+        : ta(ta_), tb(tb_), M(M_), N(N_), K(K_),
+          loop(kernels::small_gemm_size(M_, N_, K_) ? kernels::small_gemm<T>(ta_, tb_) : nullptr) {}
+    void operator()(const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) const {
+        if (loop) return loop(M, N, K, T(1), A, lda, B, ldb, beta, C, ldc);
+        kernels::gemm<T>(ta, tb, M, N, K, T(1), A, lda, B, ldb, beta, C, ldc);
+    }
+};
+
+// matmul over fixed buffers: the gradients are GEMMs that add into the target with beta = 1. An
+// input that wants a gradient is contiguous (only data come transposed, and they want none).
+template <class T>
+class FlatMatmul : public FlatOp {
+public:
+    static constexpr bool reads_transposed = true;
+
+    explicit FlatMatmul(const FlatArgs& io)
+        : FlatOp(io), a_(flat_matrix(*io.in[0], true)), b_(flat_matrix(*io.in[1], false)),
+          ldc_(std::max<index_t>(b_.cols, 1)), forward_(a_.trans, b_.trans, a_.rows, b_.cols, a_.cols),
+          da_(false, !b_.trans, a_.rows, a_.cols, b_.cols), db_(!a_.trans, false, a_.cols, b_.cols, a_.rows) {}
+
+    void forward() override { forward_(io_.in[0]->ptr<T>(), a_.ld, io_.in[1]->ptr<T>(), b_.ld, T(0), io_.out->ptr<T>(), ldc_); }
+    // dA = dC B^T,  dB = A^T dC
+    void backward() override {
+        const T* dC = io_.grad_out->ptr<T>();
+        if (wants(0)) da_(dC, ldc_, io_.in[1]->ptr<T>(), b_.ld, T(io_.add[0]), io_.grad_in[0]->ptr<T>(), a_.ld);
+        if (wants(1)) db_(io_.in[0]->ptr<T>(), a_.ld, dC, ldc_, T(io_.add[1]), io_.grad_in[1]->ptr<T>(), b_.ld);
+    }
+
+private:
+    FlatMatrix a_, b_;
+    index_t ldc_;
+    FlatGemm<T> forward_, da_, db_;
+};
+
+// dense over fixed buffers, keeping the pre-activation where the activation's derivative reads it.
+template <class T>
+class FlatDense : public FlatOp {
+public:
+    static constexpr bool reads_transposed = true;  // the input x; the factory checks W and b
+
+    FlatDense(const FlatArgs& io, UnaryOp act, double param)
+        : FlatOp(io), act_(act), param_(param), x_(flat_matrix(*io.in[2], false)) {
+        if (kernels::saves(act) == kernels::Saves::input) z_ = empty(io.out->dtype, io.out->shape);
+        if (act != UnaryOp::identity) dz_ = empty(io.out->dtype, io.out->shape);
+    }
+
+    void forward() override {
+        const FlatBuf& W = *io_.in[0];
+        kernels::dense_forward<T>(act_, param_, W.shape[0], W.shape[1], x_.cols, W.ptr<T>(), {io_.in[2]->ptr<T>(), x_.ld, x_.trans},
+                                  io_.in[1] ? io_.in[1]->ptr<T>() : nullptr, z_ ? z_->ptr<T>() : nullptr, io_.out->ptr<T>());
+    }
+    void backward() override {
+        const FlatBuf& W = *io_.in[0];
+        auto target = [&](int k) { return wants(k) ? grad<T>(k) : nullptr; };
+        kernels::dense_backward<T>(act_, param_, W.shape[0], W.shape[1], x_.cols, io_.grad_out->ptr<T>(),
+                                   z_ ? z_->ptr<T>() : io_.out->ptr<T>(), W.ptr<T>(), {io_.in[2]->ptr<T>(), x_.ld, x_.trans},
+                                   dz_ ? dz_->ptr<T>() : nullptr, target(0), target(1), target(2));
+        for (int k = 0; k < 3; ++k)
+            if (wants(k)) done<T>(k);
+    }
+
+private:
+    UnaryOp act_;
+    double param_;
+    FlatMatrix x_;
+    Tensor z_, dz_;
+};
+
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
     if (a->dtype != b->dtype)
         throw std::invalid_argument(std::string(op) + ": dtypes " + dtype_name(a->dtype) + " and " +
@@ -148,7 +240,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         gemm_into<T>(A, false, B, false, A.rows, B.cols, A.cols, out->ptr<T>());
     });
     return record_if_traced(out, {&a, &b}, [&] { return std::make_unique<MatmulNode>(A, B, a->shape, b->shape); },
-                            [&] { return Replay([](const OpInputs& in) { return matmul(in[0], in[1]); }); });
+                            [&] { return Replay([](const OpInputs& in) { return matmul(in[0], in[1]); }); },
+                            [&] { return MakeFlat([](const FlatArgs& io) { return make_flat<FlatMatmul>(io); }); });
 }
 
 Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, UnaryOp act, double param) {
@@ -182,6 +275,10 @@ Tensor dense(const Tensor& W_in, const Tensor& b, const Tensor& x, UnaryOp act, 
                             [&] { return std::make_unique<DenseNode>(act, param, W, keep_z ? z : y, X, x->shape); },
                             [&] {
                                 return Replay([act, param](const OpInputs& in) { return dense(in[0], in[1], in[2], act, param); });
+                            },
+                            [&] {
+                                return MakeFlat([act, param](const FlatArgs& io) { return io.in[0]->transposed || (io.in[1] && io.in[1]->transposed) ? nullptr
+                                                                                   : make_flat<FlatDense>(io, act, param); });
                             });
 }
 

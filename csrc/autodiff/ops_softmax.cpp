@@ -49,6 +49,33 @@ private:
     Tensor y_;
 };
 
+// Over fixed buffers, for axes that sit as one block (a permuted plan has no flat form).
+template <class T>
+class FlatSoftmax : public FlatOp {
+public:
+    FlatSoftmax(const FlatArgs& io, bool log, Lines lines) : FlatOp(io), log_(log), l_(lines) {}
+
+    void forward() override {
+        const T* x = io_.in[0]->ptr<T>();
+        T* y = io_.out->ptr<T>();
+        if (log_) return kernels::logsoftmax_forward<T>(l_.outer, l_.n, l_.inner, x, y);
+        kernels::softmax_forward<T>(l_.outer, l_.n, l_.inner, x, y);
+    }
+    void backward() override {
+        const T* g = io_.grad_out->ptr<T>();
+        const T* y = io_.out->ptr<T>();
+        if (log_)
+            kernels::logsoftmax_backward<T>(l_.outer, l_.n, l_.inner, g, y, grad<T>(0));
+        else
+            kernels::softmax_backward<T>(l_.outer, l_.n, l_.inner, g, y, grad<T>(0));
+        done<T>(0);
+    }
+
+private:
+    bool log_;
+    Lines l_;
+};
+
 Tensor normalise(bool log, const Tensor& x, const std::optional<std::vector<int>>& axes) {
     const AxesPlan plan = plan_for(log ? "logsoftmax" : "softmax", x->shape, axes);
     const Lines l = plan.lines;
@@ -64,7 +91,11 @@ Tensor normalise(bool log, const Tensor& x, const std::optional<std::vector<int>
         return out;
     });
     return record_if_traced(y, {&x}, [&] { return std::make_unique<SoftmaxNode>(log, plan, y); },
-                            [&] { return Replay([log, axes](const OpInputs& in) { return normalise(log, in[0], axes); }); });
+                            [&] { return Replay([log, axes](const OpInputs& in) { return normalise(log, in[0], axes); }); },
+                            [&] {
+                                if (plan.permuted) return MakeFlat{};
+                                return MakeFlat([log, l](const FlatArgs& io) { return make_flat<FlatSoftmax>(io, log, l); });
+                            });
 }
 
 }  // namespace

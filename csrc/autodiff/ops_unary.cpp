@@ -31,6 +31,25 @@ private:
     Tensor saved_;
 };
 
+template <class T>
+class FlatUnary : public FlatOp {
+public:
+    FlatUnary(const FlatArgs& io, UnaryOp op, double param)
+        : FlatOp(io), op_(op), param_(param),
+          saved_(kernels::saves(op) == kernels::Saves::input ? io.in[0] : io.out) {}
+
+    void forward() override { kernels::unary_forward<T>(op_, param_, io_.out->size(), io_.in[0]->ptr<T>(), io_.out->ptr<T>()); }
+    void backward() override {
+        kernels::unary_backward<T>(op_, param_, io_.out->size(), io_.grad_out->ptr<T>(), saved_->ptr<T>(), grad<T>(0));
+        done<T>(0);
+    }
+
+private:
+    UnaryOp op_;
+    double param_;
+    const FlatBuf* saved_;
+};
+
 }  // namespace
 
 void check_unary_param(const char* op, UnaryOp code, double param) {
@@ -50,7 +69,8 @@ Tensor unary(const Tensor& x_in, UnaryOp op, double param) {
         return std::make_unique<UnaryNode>(op, param, saves == kernels::Saves::input    ? x
                                                       : saves == kernels::Saves::output ? y
                                                                                         : Tensor{});
-    }, [&] { return Replay([op, param](const OpInputs& in) { return unary(in[0], op, param); }); });
+    }, [&] { return Replay([op, param](const OpInputs& in) { return unary(in[0], op, param); }); },
+    [&] { return MakeFlat([op, param](const FlatArgs& io) { return make_flat<FlatUnary>(io, op, param); }); });
 }
 
 }  // namespace pyflux::autodiff

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "autodiff/pool.hpp"
@@ -116,11 +117,12 @@ inline bool traced(const Tensor& t) {
 }
 
 /// Records node for out when any input is traced; make_node is only called then. While a Recorder
-/// is installed it also receives make_replay(): a Replay computing the same op from new inputs.
+/// is installed it also receives make_replay(): a Replay computing the same op from new inputs, and
+/// make_flat(): the op over fixed buffers (an empty MakeFlat where the op has none).
 /// Returns out for chaining.
-template <class MakeNode, class MakeReplay>
+template <class MakeNode, class MakeReplay, class MakeFlatOp>
 const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Tensor*> inputs,
-                               MakeNode&& make_node, MakeReplay&& make_replay) {
+                               MakeNode&& make_node, MakeReplay&& make_replay, MakeFlatOp&& make_flat) {
     Tape* tape = Tape::current();
     if (!tape) return out;
     std::array<std::int64_t, 3> ids{-1, -1, -1};
@@ -137,8 +139,15 @@ const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Te
     std::unique_ptr<Node> node = make_node();
     node->input_ids = ids;
     tape->record(std::move(node), out);
-    if (Recorder* recorder = Recorder::current()) recorder->add(make_replay(), inputs, out);
+    if (Recorder* recorder = Recorder::current()) recorder->add(make_replay(), make_flat(), inputs, out);
     return out;
+}
+
+template <class MakeNode, class MakeReplay>
+const Tensor& record_if_traced(const Tensor& out, std::initializer_list<const Tensor*> inputs,
+                               MakeNode&& make_node, MakeReplay&& make_replay) {
+    return record_if_traced(out, inputs, std::forward<MakeNode>(make_node), std::forward<MakeReplay>(make_replay),
+                            [] { return MakeFlat{}; });
 }
 
 }  // namespace pyflux::autodiff

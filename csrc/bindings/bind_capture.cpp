@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -61,48 +62,95 @@ Feed make_feed(py::iterable sources, py::array_t<std::int64_t, py::array::c_styl
     return Feed(std::move(arrays), std::vector<std::int64_t>(o, o + order.size()), batch);
 }
 
+std::size_t bytes(const Tensor& t) { return static_cast<std::size_t>(t->size()) * autodiff::itemsize(t->dtype); }
+
+// Copies part to dst when it is a C-contiguous native-endian numpy array of like's float dtype and
+// shape: the common case of stacking, taken without making a tensor of it. False for anything else.
+bool copy_plain_array(PyObject* part, const Tensor& like, void* dst) {
+    if (!py::isinstance<py::array>(part)) return false;
+    const auto* a = py::detail::array_proxy(part);
+    const auto* d = py::detail::array_descriptor_proxy(a->descr);
+    if (d->kind != 'f' || d->type != (like->dtype == DType::f32 ? 'f' : 'd') || d->byteorder == '>' ||
+        a->nd != like->shape.ndim || !(a->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_))
+        return false;
+    for (int k = 0; k < a->nd; ++k)
+        if (a->dimensions[k] != like->shape[k]) return false;
+    std::memcpy(dst, a->data, bytes(like));
+    return true;
+}
+
 // Items (arrays, or tuples of `width` arrays and numbers when splat) as tensors, float arrays as they are
-// (no copy) and others converted to `want`. Stops at the first item that is not of item 0's form,
-// shapes and dtypes: the feed holds the items before it (at least one, else ValueError).
-Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::object order) {
+// and others converted to `want`: each item's own (no copy), or with `copy` all stacked into one array
+// per argument (compact; each step reads its row). Stops at the first item that is not of item 0's
+// form, shapes and dtypes: the feed holds the items before it (at least one, else ValueError).
+Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::object order, bool copy) {
     const DType want = py::dtype::from_args(want_dtype).equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
-    std::vector<std::vector<Tensor>> converted;
     const py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(items.ptr(), "capture: items must be a sequence"));
     if (!fast) throw py::error_already_set();
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
     PyObject** all = PySequence_Fast_ITEMS(fast.ptr());
-    converted.reserve(static_cast<std::size_t>(n));
-    Py_ssize_t width = -1;
-    for (Py_ssize_t i = 0; i < n; ++i) {
-        PyObject* item = all[i];
+    std::vector<std::vector<Tensor>> converted;
+    std::vector<Tensor> stacked;  // with copy: one array per argument, an item per row
+    Py_ssize_t width = -1, kept = 0;
+    for (; kept < n; ++kept) {
+        PyObject* item = all[kept];
+        if (splat ? !PyTuple_CheckExact(item) || (width >= 0 && PyTuple_GET_SIZE(item) != width) : PyTuple_Check(item)) break;
+        width = splat ? PyTuple_GET_SIZE(item) : 1;
+        const std::vector<Tensor>* first = converted.empty() ? nullptr : &converted[0];
         std::vector<Tensor> parts;
-        if (splat) {
-            if (!PyTuple_CheckExact(item) || (width >= 0 && PyTuple_GET_SIZE(item) != width)) break;
-            width = PyTuple_GET_SIZE(item);
-            for (Py_ssize_t k = 0; k < width; ++k) parts.push_back(item_part(PyTuple_GET_ITEM(item, k), want));
-        } else {
-            if (PyTuple_Check(item)) break;
-            parts.push_back(item_part(item, want));
-        }
-        if (!converted.empty()) {
-            const std::vector<Tensor>& first = converted[0];
-            bool same = true;
-            for (std::size_t k = 0; same && k < parts.size(); ++k)
-                same = parts[k] && parts[k]->shape == first[k]->shape && parts[k]->dtype == first[k]->dtype;
+        bool same = true;
+        for (Py_ssize_t k = 0; same && k < width; ++k) {
+            PyObject* part = splat ? PyTuple_GET_ITEM(item, k) : item;
+            char* row = copy && first ? stacked[k]->ptr<char>() + static_cast<std::size_t>(kept) * bytes((*first)[k]) : nullptr;
+            if (row && copy_plain_array(part, (*first)[k], row)) continue;
+            Tensor t = item_part(part, want);
+            same = t && (!first || (t->shape == (*first)[k]->shape && t->dtype == (*first)[k]->dtype));
             if (!same) break;
-        } else if (std::any_of(parts.begin(), parts.end(), [](const Tensor& t) { return !t; })) {
-            break;
+            if (row) {
+                const Tensor c = autodiff::contiguous(t);
+                std::memcpy(row, c->data, bytes(c));
+            }
+            parts.push_back(std::move(t));
         }
-        converted.push_back(std::move(parts));
+        if (!same) break;
+        if (!first) {
+            if (copy) {
+                for (const Tensor& t : parts) {
+                    autodiff::Shape shape;
+                    shape.ndim = t->shape.ndim + 1;
+                    shape.dims[0] = n;
+                    for (int d = 0; d < t->shape.ndim; ++d) shape.dims[d + 1] = t->shape[d];
+                    stacked.push_back(autodiff::empty(t->dtype, shape));
+                    const Tensor c = autodiff::contiguous(t);
+                    std::memcpy(stacked.back()->data, c->data, bytes(c));
+                }
+            }
+            converted.push_back(std::move(parts));
+        } else if (!copy) {
+            converted.push_back(std::move(parts));
+        }
     }
-    if (converted.empty()) throw py::value_error("capture: the first data item is not arrays and numbers");
+    if (kept == 0) throw py::value_error("capture: the first data item is not arrays and numbers");
     std::vector<std::int64_t> steps;
     if (order.is_none()) {
-        for (std::size_t i = 0; i < converted.size(); ++i) steps.push_back(static_cast<std::int64_t>(i));
+        for (Py_ssize_t i = 0; i < kept; ++i) steps.push_back(static_cast<std::int64_t>(i));
     } else {
         for (py::handle i : order) steps.push_back(i.cast<std::int64_t>());
     }
-    return Feed(std::move(converted), std::move(steps));
+    if (!copy) return Feed(std::move(converted), std::move(steps));
+    for (Tensor& t : stacked) {  // the rows of the items kept
+        autodiff::Shape shape = t->shape;
+        shape.dims[0] = kept;
+        t = autodiff::view(t, shape, t->strides, 0);
+    }
+    return Feed(std::move(stacked), std::move(steps), 0);
+}
+
+// The program's flat step when it reads the feed's data as they are laid out (null: replay through the
+// tape); `data` receives step 0's data.
+capture::FlatStep* flat_for(Program& program, Feed& feed, std::vector<Tensor>& data) {
+    feed.item(0, data);
+    return feed.contiguous() && program.fits(data) ? program.flat() : nullptr;
 }
 
 // run(feed, start, stop, optimisers, losses, seconds): steps start, start+1, ... until stop, or until
@@ -121,17 +169,31 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
     double* out = losses.mutable_data();
     autodiff::index_t s = start;
     bool finite = true;
+    std::vector<Tensor> data;
+    capture::FlatStep* flat = start < stop ? flat_for(program, feed, data) : nullptr;
+    if (flat) flat->check(optimisers);
     {
         py::gil_scoped_release release;
         const auto began = std::chrono::steady_clock::now();
         const auto budget = std::chrono::duration<double>(seconds);
-        std::vector<Tensor> data;
-        while (s < stop && finite) {
-            feed.item(s, data);
-            out[s] = program.step(data, optimisers);
+        std::vector<const void*> pointers(data.size());
+        data.clear();
+        // Steps under a microsecond read the clock every 16 steps: it costs as much as such a step.
+        autodiff::index_t every = 1;
+        for (autodiff::index_t n = 1; s < stop && finite; ++n) {
+            if (flat) {
+                for (std::size_t k = 0; k < pointers.size(); ++k) pointers[k] = feed.data(s, k);
+                out[s] = flat->step(pointers.data(), optimisers);
+            } else {
+                feed.item(s, data);
+                out[s] = program.step(data, optimisers);
+            }
             finite = std::isfinite(out[s]);
             if (finite) ++s;
-            if (seconds > 0 && std::chrono::steady_clock::now() - began >= budget) break;
+            if (seconds <= 0 || n % every != 0) continue;
+            const auto elapsed = std::chrono::steady_clock::now() - began;
+            if (elapsed >= budget) break;
+            if (elapsed < n * std::chrono::microseconds(1)) every = 16;
         }
     }
     return py::make_tuple(s, finite);
@@ -143,9 +205,10 @@ void bind_capture(py::module_& m) {
     py::class_<Feed>(m, "Feed", "Feed(sources, order, batch): the data of a captured training loop (see capture.hpp).")
         .def(py::init(&make_feed), py::arg("sources"), py::arg("order"), py::arg("batch"))
         .def_static("from_items", &feed_from_items, py::arg("items"), py::arg("splat"), py::arg("dtype"),
-                    py::arg("order") = py::none(),
-                    "Feed.from_items(items, splat, dtype, order=None): the leading items of one form and shape, as\n"
-                    "they are (no copy); steps counts them (or is len(order)).")
+                    py::arg("order") = py::none(), py::arg("copy") = false,
+                    "Feed.from_items(items, splat, dtype, order=None, copy=False): the leading items of one form and\n"
+                    "shape, as they are (or, with copy, stacked into one array per argument); steps counts them (or\n"
+                    "is len(order)).")
         .def_property_readonly("items", [](const Feed& f) { return f.item_count(); })
         .def_property_readonly("steps", &Feed::steps)
         .def("item", [](Feed& f, autodiff::index_t s) {
@@ -175,6 +238,10 @@ void bind_capture(py::module_& m) {
             p.finish(l);
         }, py::arg("loss"))
         .def_property_readonly("ops", &Program::ops)
+        .def("compiled_for", [](Program& p, Feed& f) {
+            std::vector<Tensor> data;
+            return f.steps() > 0 && flat_for(p, f, data) != nullptr;
+        }, py::arg("feed"), "Whether run() takes the feed's steps as kernel calls over fixed buffers (else through the tape).")
         .def("run", &run, py::arg("feed"), py::arg("start"), py::arg("stop"), py::arg("optimisers"), py::arg("losses"),
              py::arg("seconds"));
 }

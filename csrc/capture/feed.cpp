@@ -18,6 +18,8 @@ bool fortran_ordered(const Tensor& t) {
 
 }  // namespace
 
+bool transposed(const Tensor& t) { return t->shape.ndim == 2 && !t->is_contiguous() && fortran_ordered(t); }
+
 Feed::Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t batch)
     : sources_(std::move(sources)), order_(std::move(order)), batch_(batch), buffers_(sources_.size()) {
     if (sources_.empty()) throw std::invalid_argument("capture: no data arrays");
@@ -28,6 +30,8 @@ Feed::Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t
         if (s->shape.ndim < 1) throw std::invalid_argument("capture: data arrays need an observation axis");
         if (!s->is_contiguous() && !(batch_ > 0 && fortran_ordered(s)))
             throw std::invalid_argument("capture: data arrays must be contiguous");
+        // A Fortran-ordered source gives Fortran-ordered batches: transposed ones when 2-D.
+        contiguous_ = contiguous_ && (s->is_contiguous() || (batch_ > 0 && s->shape.ndim == 2));
         const index_t count = s->shape[axis_of_obs < 0 ? s->shape.ndim - 1 : 0];
         if (n >= 0 && count != n) throw std::invalid_argument("capture: data arrays differ in observation count");
         n = count;
@@ -42,6 +46,8 @@ Feed::Feed(std::vector<std::vector<Tensor>> items, std::vector<std::int64_t> ord
     if (items_.empty()) throw std::invalid_argument("capture: no data items");
     const std::vector<Tensor>& first = items_[0];
     for (const std::vector<Tensor>& item : items_) {
+        for (std::size_t k = 0; k < item.size() && k < first.size(); ++k)
+            contiguous_ = contiguous_ && (transposed(first[k]) ? transposed(item[k]) : item[k]->is_contiguous());
         bool same = item.size() == first.size();
         for (std::size_t k = 0; same && k < item.size(); ++k)
             same = item[k]->shape == first[k]->shape && item[k]->dtype == first[k]->dtype;
@@ -76,6 +82,14 @@ void Feed::item(index_t s, std::vector<Tensor>& out) {
         }
         out.push_back(autodiff::view(src, shape, strides, order_[static_cast<std::size_t>(s)] * src->strides[0]));
     }
+}
+
+const void* Feed::data(index_t s, std::size_t k) {
+    const auto at = static_cast<std::size_t>(s);
+    if (!items_.empty()) return items_[static_cast<std::size_t>(order_[at])][k]->data;
+    const Tensor& src = sources_[k];
+    if (batch_ > 0) return gather(k, order_.data() + s * batch_)->data;
+    return src->ptr<char>() + order_[at] * src->strides[0] * static_cast<index_t>(autodiff::itemsize(src->dtype));
 }
 
 Tensor Feed::gather(std::size_t k, const std::int64_t* idx) {

@@ -12,6 +12,10 @@ namespace pyflux::capture {
 using autodiff::index_t;
 using autodiff::Tensor;
 
+/// Whether t is 2-D and Fortran-ordered but not C-contiguous: a batch-first array seen features x
+/// batch, which the flat step reads as a transposed buffer (autodiff::FlatBuf).
+bool transposed(const Tensor& t);
+
 class Feed {
 public:
     /// batch > 0: step s takes observations order[s*batch .. (s+1)*batch) along each source's last
@@ -29,6 +33,11 @@ public:
     index_t item_count() const { return static_cast<index_t>(items_.size()); }
     /// The data of step s, into `out` (whose capacity a loop reuses).
     void item(index_t s, std::vector<Tensor>& out);
+    /// Whether every step's data are laid out alike, each datum C-contiguous or transposed() as in step
+    /// 0, so that data() may be read instead of item().
+    bool contiguous() const { return contiguous_; }
+    /// Where datum k of step s starts (contiguous(): laid out as item(s) would give it); unchecked.
+    const void* data(index_t s, std::size_t k);
 
 private:
     Tensor gather(std::size_t k, const std::int64_t* idx);
@@ -38,6 +47,7 @@ private:
     std::vector<std::int64_t> order_;
     index_t batch_;
     index_t steps_;
+    bool contiguous_ = true;
     std::vector<Tensor> buffers_;  // the last batch of each source, reused when nothing else holds it
 };
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "autodiff/tape.hpp"
+#include "capture/feed.hpp"
 
 namespace pyflux::capture {
 
@@ -14,13 +15,14 @@ Program::Program(std::vector<Tensor> params, const std::vector<Tensor>& data) : 
     for (const Tensor& p : params_) new_slot(p);
     for (const Tensor& d : data) {
         data_slots_.push_back(new_slot(d));
-        data_types_.emplace_back(d->shape, d->dtype);
+        data_transposed_.push_back(transposed(d));
     }
 }
 
 int Program::new_slot(const Tensor& t) {
     const int slot = static_cast<int>(values_.size());
     values_.push_back(t);
+    types_.emplace_back(t->shape, t->dtype);
     slots_[t.get()] = slot;
     return slot;
 }
@@ -30,9 +32,10 @@ int Program::slot_of(const Tensor& t) {
     return found != slots_.end() ? found->second : new_slot(t);
 }
 
-void Program::add(autodiff::Replay replay, std::initializer_list<const Tensor*> inputs, const Tensor& out) {
+void Program::add(autodiff::Replay replay, autodiff::MakeFlat flat, std::initializer_list<const Tensor*> inputs,
+                  const Tensor& out) {
     if (finished()) throw std::logic_error("capture: the program is already finished");
-    Op op{std::move(replay), {-1, -1, -1}, -1};
+    Op op{std::move(replay), std::move(flat), {-1, -1, -1}, -1};
     int k = 0;
     for (const Tensor* in : inputs) {
         if (in && *in) op.in[k] = slot_of(*in);
@@ -54,6 +57,27 @@ void Program::finish(const Tensor& loss) {
     loss_slot_ = found->second;
     slots_.clear();
     clear_step();
+    compile();
+}
+
+void Program::compile() {
+    std::vector<FlatStep::OpSpec> ops;
+    for (const Op& op : program_) {
+        if (!op.flat) return;
+        ops.push_back({&op.flat, op.in, op.out});
+    }
+    flat_ = FlatStep::make(values_, types_, params_.size(), data_slots_, data_transposed_, ops, loss_slot_);
+}
+
+bool Program::fits(const std::vector<Tensor>& data) const {
+    if (data.size() != data_slots_.size()) return false;
+    for (std::size_t k = 0; k < data.size(); ++k)
+        if (data_transposed_[k] ? !transposed(data[k]) : !data[k]->is_contiguous()) return false;
+    for (std::size_t k = 0; k < data.size(); ++k) {
+        const auto& [shape, dtype] = types_[static_cast<std::size_t>(data_slots_[k])];
+        if (data[k]->shape != shape || data[k]->dtype != dtype) return false;
+    }
+    return true;
 }
 
 void Program::clear_step() {
@@ -82,7 +106,7 @@ double Program::step(const std::vector<Tensor>& data, const std::vector<optimise
         throw std::invalid_argument("capture: a step needs one tensor per datum and one optimiser per parameter");
     ClearStep clear{*this};
     for (std::size_t k = 0; k < data.size(); ++k) {
-        const auto& [shape, dtype] = data_types_[k];
+        const auto& [shape, dtype] = types_[static_cast<std::size_t>(data_slots_[k])];
         if (data[k]->shape != shape || data[k]->dtype != dtype)
             throw std::invalid_argument("capture: a step's data has shape " + data[k]->shape.str() +
                                         " where the captured step had " + shape.str());

@@ -18,22 +18,46 @@ namespace {
 // Products with fewer multiply-adds than this run the plain loop below.
 constexpr index_t kSmallGemm = 4096;
 
-template <class T>
-void gemm_small(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A,
-                index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+// Not vectorised: for the few multiply-adds per output of the products that come here, the vector
+// loop's set-up and remainder cost more than the arithmetic. An outer product (K = 1, as in the
+// weight gradient of one sample) skips the per-output loop.
+template <class T, bool TA, bool TB>
+__attribute__((optimize("no-tree-vectorize"))) void gemm_small(index_t M, index_t N, index_t K, T alpha, const T* A,
+                                                               index_t lda, const T* B, index_t ldb, T beta, T* C,
+                                                               index_t ldc) {
+    auto put = [alpha, beta](T& c, T acc) { c = (beta == T(0)) ? alpha * acc : alpha * acc + beta * c; };
+    if (K == 1) {
+        for (index_t i = 0; i < M; ++i) {
+            const T a = TA ? A[i] : A[i * lda];
+            T* c = C + i * ldc;
+            for (index_t j = 0; j < N; ++j) put(c[j], a * (TB ? B[j * ldb] : B[j]));
+        }
+        return;
+    }
     for (index_t i = 0; i < M; ++i) {
         for (index_t j = 0; j < N; ++j) {
             T acc = 0;
             for (index_t k = 0; k < K; ++k) {
-                const T a = ta ? A[k * lda + i] : A[i * lda + k];
-                const T b = tb ? B[j * ldb + k] : B[k * ldb + j];
+                const T a = TA ? A[k * lda + i] : A[i * lda + k];
+                const T b = TB ? B[j * ldb + k] : B[k * ldb + j];
                 acc += a * b;
             }
-            T& c = C[i * ldc + j];
-            c = (beta == T(0)) ? alpha * acc : alpha * acc + beta * c;
+            put(C[i * ldc + j], acc);
         }
     }
 }
+
+}  // namespace
+
+template <class T>
+GemmLoop<T> small_gemm(bool ta, bool tb) {
+    if (ta) return tb ? &gemm_small<T, true, true> : &gemm_small<T, true, false>;
+    return tb ? &gemm_small<T, false, true> : &gemm_small<T, false, false>;
+}
+
+bool small_gemm_size(index_t M, index_t N, index_t K) { return M * N * K <= kSmallGemm; }
+
+namespace {
 
 inline CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
@@ -73,7 +97,7 @@ template <class T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
           index_t ldb, T beta, T* C, index_t ldc) {
     if (M == 0 || N == 0) return;
-    if (M * N * K <= kSmallGemm) return gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (small_gemm_size(M, N, K)) return small_gemm<T>(ta, tb)(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     // A single column or row is a matrix-vector product, which gemv does several times faster.
     if (N == 1) return gemv(ta, M, K, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
     if (M == 1) return gemv(!tb, N, K, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
@@ -88,6 +112,8 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
 
 template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t, const float*, index_t,
                           float, float*, index_t);
+template GemmLoop<float> small_gemm<float>(bool, bool);
+template GemmLoop<double> small_gemm<double>(bool, bool);
 template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t, const double*,
                            index_t, double, double*, index_t);
 

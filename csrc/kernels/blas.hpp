@@ -13,6 +13,15 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
           index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc);
 
+/// gemm's plain loop for tiny products with the transposes fixed once: no size checks, one thread,
+/// for a caller that runs the same small product often. small_gemm_size says which products gemm
+/// itself gives to it.
+template <class T>
+using GemmLoop = void (*)(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
+                          T beta, T* C, index_t ldc);
+template <class T>
+GemmLoop<T> small_gemm(bool trans_a, bool trans_b);
+bool small_gemm_size(index_t M, index_t N, index_t K);
 /// Sets the threads used by both OpenMP kernels and BLAS.
 void set_num_threads(int n);
 int get_num_threads();

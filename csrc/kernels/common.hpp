@@ -32,8 +32,12 @@ template <class Body>
 void parallel_for(index_t n, index_t grain, Body&& body) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
+    if (n < 2 * grain) {
+        body(index_t{0}, n);
+        return;
+    }
     const int max_threads = forked_child.load(std::memory_order_relaxed) ? 1 : omp_get_max_threads();
-    if (n < 2 * grain || max_threads < 2 || omp_in_parallel() || contended()) {
+    if (max_threads < 2 || omp_in_parallel() || contended()) {
         body(index_t{0}, n);
         return;
     }

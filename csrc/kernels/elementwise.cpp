@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/binary_rules.hpp"
 #include "kernels/strided.hpp"
 
 namespace pyflux::kernels {
@@ -26,12 +27,43 @@ StridedLayout<3> binary_layout(int ndim, const index_t* shape, const index_t* sa
     return layout;
 }
 
+// Whether an operand with strides s walks the whole array in order (step 1) or stays on one value
+// (step 0), as a same-shape or scalar operand does.
+bool flat_operand(int ndim, const index_t* shape, const index_t* s, index_t* step) {
+    bool whole = true, one = true;
+    index_t expect = 1;
+    for (int d = ndim - 1; d >= 0; --d) {
+        if (shape[d] == 1) continue;
+        whole = whole && s[d] == expect;
+        one = one && s[d] == 0;
+        expect *= shape[d];
+    }
+    *step = whole ? 1 : 0;
+    return whole || one;
+}
+
+// Runs row(offsets, n, inner steps) over the rows of a contiguous output and inputs a and b; when
+// both inputs are flat operands that is one row (split between threads), with no layout to build.
+template <class Row>
+void binary_rows(int ndim, const index_t* shape, const index_t* sa, const index_t* sb, Row&& row) {
+    std::array<index_t, 3> in{1, 0, 0};
+    if (flat_operand(ndim, shape, sa, &in[1]) && flat_operand(ndim, shape, sb, &in[2])) {
+        index_t n = 1;
+        for (int d = 0; d < ndim; ++d) n *= shape[d];
+        parallel_for(n, kGrain, [&](index_t begin, index_t end) {
+            row(std::array<index_t, 3>{begin, begin * in[1], begin * in[2]}, end - begin, in);
+        });
+        return;
+    }
+    for_each_row(binary_layout(ndim, shape, sa, sb), row);
+}
+
 // out = f(a, b) with out contiguous; the inner loop is specialised for the common stride patterns
 // so that same-shape and scalar cases vectorise.
 template <class T, class F>
 void map_binary(int ndim, const index_t* shape, const T* a, const index_t* sa, const T* b,
                 const index_t* sb, T* out, F f) {
-    for_each_row(binary_layout(ndim, shape, sa, sb), [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
+    binary_rows(ndim, shape, sa, sb, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
         T* o = out + off[0];
         const T* pa = a + off[1];
         const T* pb = b + off[2];
@@ -53,7 +85,7 @@ void map_binary(int ndim, const index_t* shape, const T* a, const index_t* sa, c
 template <class T, class F>
 void map_binary_grad(int ndim, const index_t* shape, const T* g, const T* a, const index_t* sa,
                      const T* b, const index_t* sb, const T* out, T* grad, F f) {
-    for_each_row(binary_layout(ndim, shape, sa, sb), [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
+    binary_rows(ndim, shape, sa, sb, [&](const std::array<index_t, 3>& off, index_t n, const std::array<index_t, 3>& in) {
         const T* pg = g + off[0];
         const T* po = (out ? out : g) + off[0];  // rules that ignore the output may pass none
         T* pd = grad + off[0];
@@ -63,9 +95,47 @@ void map_binary_grad(int ndim, const index_t* shape, const T* g, const T* a, con
     });
 }
 
-template <class T>
-T power(T a, T b) {
-    return b == T(2) ? a * a : std::pow(a, b);
+// Calls f(rule) with op's functor from binary_rules.hpp: one switch per call, so loops inline the rule.
+template <class F>
+decltype(auto) with_binary_rule(BinaryOp op, F&& f) {
+    switch (op) {
+#define PYFLUX_BINARY(name, doc) \
+    case BinaryOp::name: return f(binary_rules::name{});
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
+    }
+    return f(binary_rules::add{});  // not reached: every op has a case
+}
+
+// R's forward and gradients as loops over n elements, an operand's step (SA, SB) being 1 (whole) or 0
+// (one value), for binary_loop and binary_grad_loop.
+template <class T, class R>
+struct Bind {
+    template <int SA, int SB>
+    struct Forward {
+        static void run(index_t n, const T* a, const T* b, T* out) {
+            for (index_t j = 0; j < n; ++j) out[j] = R::f(a[j * SA], b[j * SB]);
+        }
+    };
+    template <int SA, int SB>
+    struct GradA {
+        static void run(index_t n, const T* g, const T* a, const T* b, const T* o, T* grad) {
+            for (index_t j = 0; j < n; ++j) grad[j] = R::da(g[j], a[j * SA], b[j * SB], o[j]);
+        }
+    };
+    template <int SA, int SB>
+    struct GradB {
+        static void run(index_t n, const T* g, const T* a, const T* b, const T* o, T* grad) {
+            for (index_t j = 0; j < n; ++j) grad[j] = R::db(g[j], a[j * SA], b[j * SB], o[j]);
+        }
+    };
+};
+
+// Instantiates Loop<SA, SB> for the step pattern of the operands (1: whole, 0: one value).
+template <template <int, int> class Loop>
+auto loop_for(bool a_whole, bool b_whole) {
+    if (a_whole) return b_whole ? &Loop<1, 1>::run : &Loop<1, 0>::run;
+    return b_whole ? &Loop<0, 1>::run : &Loop<0, 0>::run;
 }
 
 }  // namespace
@@ -73,62 +143,37 @@ T power(T a, T b) {
 template <class T>
 void binary_forward(BinaryOp op, int ndim, const index_t* shape, const T* a, const index_t* sa,
                     const T* b, const index_t* sb, T* out) {
-    switch (op) {
-        case BinaryOp::add: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x + y; });
-        case BinaryOp::sub: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x - y; });
-        case BinaryOp::mul: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x * y; });
-        case BinaryOp::div: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x / y; });
-        case BinaryOp::pow: return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return power(x, y); });
-        case BinaryOp::maximum:
-            return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x != x || x > y ? x : y; });
-        case BinaryOp::minimum:
-            return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x != x || x < y ? x : y; });
-        case BinaryOp::xlogy:
-            return map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return x == T(0) ? T(0) : x * std::log(y); });
-    }
+    with_binary_rule(op, [&](auto rule) {
+        using R = decltype(rule);
+        map_binary(ndim, shape, a, sa, b, sb, out, [](T x, T y) { return R::f(x, y); });
+    });
 }
 
-// The local derivatives:  d(a+b) = (1, 1)   d(a-b) = (1, -1)   d(ab) = (b, a)
-//   d(a/b) = (1/b, -out/b)   d(a^b) = (b a^(b-1), out log a)   d max(a, b) = (a > b, b > a), ties 1/2 each
-//   d xlogy(a, b) = (log b, a / b), the second 0 where a = 0 (as the value is)
 template <class T>
 void binary_backward(BinaryOp op, int wrt, int ndim, const index_t* shape, const T* g, const T* a,
                      const index_t* sa, const T* b, const index_t* sb, const T* out, T* grad) {
-    auto run = [&](auto f) { map_binary_grad(ndim, shape, g, a, sa, b, sb, out, grad, f); };
-    const bool da = wrt == 0;
-    switch (op) {
-        case BinaryOp::add:
-            return run([](T gi, T, T, T) { return gi; });
-        case BinaryOp::sub:
-            if (da) return run([](T gi, T, T, T) { return gi; });
-            return run([](T gi, T, T, T) { return -gi; });
-        case BinaryOp::mul:
-            if (da) return run([](T gi, T, T y, T) { return gi * y; });
-            return run([](T gi, T x, T, T) { return gi * x; });
-        case BinaryOp::div:
-            if (da) return run([](T gi, T, T y, T) { return gi / y; });
-            return run([](T gi, T, T y, T o) { return -gi * o / y; });
-        case BinaryOp::pow:
-            // At a = 0 the limits are finite where the products below would give 0 * inf.
-            if (da) return run([](T gi, T x, T y, T) {
-                if (y == T(2)) return gi * T(2) * x;
-                return y == T(0) ? T(0) : gi * y * std::pow(x, y - T(1));
-            });
-            return run([](T gi, T x, T, T o) { return o == T(0) ? T(0) : gi * o * std::log(x); });
-        case BinaryOp::maximum:
-        case BinaryOp::minimum: {
-            // The chosen operand takes the gradient; a tie splits it.
-            const bool larger = op == BinaryOp::maximum;
-            return run([da, larger](T gi, T x, T y, T) {
-                const T mine = da ? x : y, other = da ? y : x;
-                if (mine == other) return gi / T(2);
-                return (larger ? mine > other : mine < other) || mine != mine ? gi : T(0);
-            });
-        }
-        case BinaryOp::xlogy:
-            if (da) return run([](T gi, T, T y, T) { return gi * std::log(y); });
-            return run([](T gi, T x, T y, T) { return x == T(0) ? T(0) : gi * x / y; });
-    }
+    with_binary_rule(op, [&](auto rule) {
+        using R = decltype(rule);
+        if (wrt == 0) return map_binary_grad(ndim, shape, g, a, sa, b, sb, out, grad, [](T gi, T x, T y, T o) { return R::da(gi, x, y, o); });
+        map_binary_grad(ndim, shape, g, a, sa, b, sb, out, grad, [](T gi, T x, T y, T o) { return R::db(gi, x, y, o); });
+    });
+}
+
+template <class T>
+BinaryLoop<T> binary_loop(BinaryOp op, bool a_whole, bool b_whole) {
+    return with_binary_rule(op, [&](auto rule) {
+        using R = decltype(rule);
+        return loop_for<Bind<T, R>::template Forward>(a_whole, b_whole);
+    });
+}
+
+template <class T>
+BinaryGradLoop<T> binary_grad_loop(BinaryOp op, int wrt, bool a_whole, bool b_whole) {
+    return with_binary_rule(op, [&](auto rule) {
+        using R = decltype(rule);
+        if (wrt == 0) return loop_for<Bind<T, R>::template GradA>(a_whole, b_whole);
+        return loop_for<Bind<T, R>::template GradB>(a_whole, b_whole);
+    });
 }
 
 template <class T>
@@ -222,7 +267,9 @@ void fill(index_t n, T value, T* dst) {
                                     const T*, const index_t*, T*);                                 \
     template void select_backward<T>(bool, int, const index_t*, const T*, const T*, const index_t*, T*); \
     template void strided_copy<T>(int, const index_t*, const T*, const index_t*, T*, const index_t*); \
-    template void fill<T>(index_t, T, T*);
+    template void fill<T>(index_t, T, T*);                                                         \
+    template BinaryLoop<T> binary_loop<T>(BinaryOp, bool, bool);                                   \
+    template BinaryGradLoop<T> binary_grad_loop<T>(BinaryOp, int, bool, bool);
 PYFLUX_INSTANTIATE(float)
 PYFLUX_INSTANTIATE(double)
 #undef PYFLUX_INSTANTIATE

@@ -6,7 +6,11 @@
 
 namespace pyflux::kernels {
 
-enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, xlogy };
+enum class BinaryOp {
+#define PYFLUX_BINARY(name, doc) name,
+#include "autodiff/ops.def"
+#undef PYFLUX_BINARY
+};
 
 /// out[i] = a[i] op b[i] over `shape`; a and b are strided (stride 0 where broadcast), out is
 /// contiguous.
@@ -34,6 +38,18 @@ template <class T>
 void select_backward(bool taken, int ndim, const index_t* shape, const T* g, const T* cond,
                      const index_t* cond_strides, T* grad);
 
+/// For small contiguous operands: out[i] = a[i * sa] op b[i * sb] for i < n, where an operand's step
+/// is 1 when it is as long as out (whole) and 0 when it is one value broadcast. The loop for op and
+/// the steps is chosen once, so a caller that runs it often pays no dispatch; it uses one thread.
+template <class T>
+using BinaryLoop = void (*)(index_t n, const T* a, const T* b, T* out);
+template <class T>
+BinaryLoop<T> binary_loop(BinaryOp op, bool a_whole, bool b_whole);
+/// The same for binary_backward: grad[i] = g[i] * d(a op b)/d(input wrt) at i; o is the output.
+template <class T>
+using BinaryGradLoop = void (*)(index_t n, const T* g, const T* a, const T* b, const T* o, T* grad);
+template <class T>
+BinaryGradLoop<T> binary_grad_loop(BinaryOp op, int wrt, bool a_whole, bool b_whole);
 /// target = sum of the contiguous array g (with `shape`) over the dimensions where target_strides
 /// is 0; target has target_size contiguous elements and is overwritten.
 template <class T>

@@ -8,8 +8,9 @@ namespace pyflux::kernels {
 
 template <class T>
 void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T* out) {
-    if (outer * inner == 1) {
-        // One result: per-thread partial sums in double, added in thread order.
+    if (outer * inner == 1 && n >= 2 * kGrain) {
+        // One result over enough elements for threads: per-thread partial sums in double, added in
+        // thread order (fewer elements take the serial loop below, with no allocation).
         const int slots = omp_get_max_threads();
         std::vector<double> partial(static_cast<size_t>(slots), 0.0);
         parallel_for(n, kGrain, [&](index_t begin, index_t end) {

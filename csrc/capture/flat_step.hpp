@@ -1,0 +1,62 @@
+// A captured step compiled to a flat list of kernel calls: every value and gradient gets a buffer
+// once, each op's forward and backward run on those buffers (autodiff/flat.hpp), and each
+// parameter's optimiser applies its update in place. No tape, no allocation, no reference
+// counting between steps; the same kernels as the traced step, so the same results up to the
+// order in which a value's gradient contributions are added.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "autodiff/flat.hpp"
+#include "optimisers/optimiser.hpp"
+
+namespace pyflux::capture {
+
+using autodiff::DType;
+using autodiff::FlatBuf;
+using autodiff::Shape;
+using autodiff::Tensor;
+
+class FlatStep {
+public:
+    /// One recorded op: how to make its flat form, its input slots (-1 where none) and output slot.
+    struct OpSpec {
+        const autodiff::MakeFlat* make;
+        std::array<int, 3> in;
+        int out;
+    };
+    /// The slots hold the parameters (the first `params`), the data (data_slots; transposed as
+    /// FlatBuf says where data_transposed is set), constants (the other slots with a value) and each
+    /// op's output (no value, shaped as `types` says). Null when an op has no flat form for them.
+    static std::unique_ptr<FlatStep> make(const std::vector<Tensor>& values,
+                                          const std::vector<std::pair<Shape, DType>>& types, std::size_t params,
+                                          const std::vector<int>& data_slots, const std::vector<bool>& data_transposed,
+                                          const std::vector<OpSpec>& ops, int loss_slot);
+
+    /// Throws std::invalid_argument unless each optimiser (null: none) fits its parameter.
+    void check(const std::vector<optimisers::Optimiser*>& optimisers) const;
+    /// One step on the data at `data` (one pointer per datum, laid out as captured): returns the
+    /// loss; a NaN or infinite loss leaves the parameters and the optimisers unchanged.
+    double step(const void* const* data, const std::vector<optimisers::Optimiser*>& optimisers);
+
+private:
+    FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
+        : values_(slots), grads_(slots), data_slots_(data_slots), loss_slot_(loss_slot) {}
+
+    std::vector<FlatBuf> values_, grads_;  // by slot; a grad with null data is not computed
+    std::vector<Tensor> memory_;           // owns the buffers
+    std::vector<std::unique_ptr<autodiff::FlatOp>> forward_;
+    std::vector<autodiff::FlatOp*> backward_;  // in sweep order: those whose output's gradient counts
+    // Transposed data and their contiguous copies, made at the start of each step for the ops that
+    // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
+    std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;
+    std::vector<Tensor> params_, param_grads_;  // a null grad: the loss does not depend on the parameter
+    std::vector<int> data_slots_;
+    int loss_slot_;
+};
+
+}  // namespace pyflux::capture
