@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __version__: str
+max_dims: int
+"""The most dimensions an array of the core may have."""
 openmp_version: int
 
 _Operand: TypeAlias = Tensor | ArrayLike

@@ -19,11 +19,14 @@ def clamp(x, lo, hi):
 
 def _count(op, shape, dims):
     """How many elements each result of reducing `shape` over `dims` (None: all) takes in."""
-    axes = range(len(shape)) if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
-    n = 1
+    axes = range(len(shape)) if dims is None else (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    n, seen = 1, set()
     for axis in axes:
         if not -len(shape) <= axis < len(shape):
             raise IndexError(f"{op}: dims {axis} is out of bounds for shape {tuple(shape)}")
+        if axis % len(shape) in seen:
+            raise ValueError(f"{op}: dims repeats axis {axis % len(shape)}")
+        seen.add(axis % len(shape))
         n *= shape[axis]
     return n
 
@@ -90,6 +93,8 @@ def cat(xs, dims):
     """
     if not isinstance(dims, (int, np.integer)):
         raise TypeError(f"cat: dims must be an int, got {type(dims).__name__}")
+    if dims >= _core.max_dims:
+        raise IndexError(f"cat: dims {dims} is out of bounds (arrays have at most {_core.max_dims} dimensions)")
     return _join("cat", xs, dims, dims + 1 if dims >= 0 else 0)
 
 

@@ -199,6 +199,8 @@ def test_cat_errors_name_the_op_and_the_shapes():
         flux.cat([np.ones((2, 3)), np.ones((2, 4))], 0)
     with pytest.raises(IndexError, match=r"cat: dims -3 is out of bounds for shape \(2, 3\)"):
         flux.cat([np.ones((2, 3))], -3)
+    with pytest.raises(IndexError, match=r"cat: dims 2147483648 is out of bounds \(arrays have at most 8 dim"):
+        flux.cat([np.ones(2)], 2**31)
     with pytest.raises(ValueError, match="vcat: needs at least one array"):
         flux.vcat()
     with pytest.raises(TypeError, match="cat: xs must be a list or tuple of arrays"):

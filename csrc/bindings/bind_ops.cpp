@@ -350,6 +350,7 @@ void bind_ops(py::module_& m) {
         return wrap_result(autodiff::reshape(t, shape_arg(shape, t->size(), "reshape")));
     }, doc_of("reshape"));
     m.def("op_names", &autodiff::op_names, "The names of every differentiable op.");
+    m.attr("max_dims") = autodiff::kMaxDims;
     m.def("op_table", &op_table,
           "The op table: a dict per op with its name, family (unary, binary or other) and docstring; the unary ops\n"
           "also with kind (math or activation), code (for dense), saves (what the backward reads: input, output\n"
