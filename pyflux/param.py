@@ -73,10 +73,20 @@ def _numpy_options(name, dtype=None, out=None, **others):
 
 
 def _reduction(name, op):
-    """numpy's signature of np.sum, np.max, ... on traced values, as the pyflux op over axis."""
+    """numpy's signature of np.sum, np.mean, np.prod on traced values, as the pyflux op over axis."""
 
     def call(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         _numpy_options(name, dtype, out, initial=initial, where=where)
+        return op(a, axis, keepdims=keepdims)
+
+    return call
+
+
+def _extreme(name, op):
+    """numpy's signature of np.max and np.min (no dtype) on traced values, as the pyflux op over axis."""
+
+    def call(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        _numpy_options(name, None, out, initial=initial, where=where)
         return op(a, axis, keepdims=keepdims)
 
     return call
@@ -108,8 +118,8 @@ def _stack(arrays, axis, out, dtype):
 # numpy functions (not ufuncs) that pyflux ops compute on traced values, with numpy's signatures.
 _TRACED_FUNCTIONS = {
     np.sum: _reduction("sum", _core.sum), np.mean: _reduction("mean", _core.mean),
-    np.max: _reduction("max", _core.max), np.min: _reduction("min", _core.min),
-    np.amax: _reduction("amax", _core.max), np.amin: _reduction("amin", _core.min),
+    np.max: _extreme("max", _core.max), np.min: _extreme("min", _core.min),
+    np.amax: _extreme("amax", _core.max), np.amin: _extreme("amin", _core.min),
     np.prod: _reduction("prod", _core.prod), np.var: _variance("var", False), np.std: _variance("std", True),
     np.where: _core.where,
     np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting=None: _concatenate(arrays, axis, out, dtype),

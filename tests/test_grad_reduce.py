@@ -224,3 +224,5 @@ def test_numpy_reductions_on_traced_values_are_these_ops():
     np.testing.assert_allclose(g, expected)
     with pytest.raises(TypeError, match="numpy.sum on a traced value takes no dtype"):
         flux.gradient(lambda x: np.sum(x, dtype=np.float32), x)
+    (g,) = flux.gradient(lambda x: np.max(x, 0, None, True)[0, 1], x)  # numpy's positional order
+    np.testing.assert_array_equal(g, [[0.0, 1.0], [0.0, 0.0]])
