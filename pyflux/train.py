@@ -101,14 +101,20 @@ def train(loss, model, data, opt, *, cb=None, progress=False, capture=False):
             bar.finish()
 
 
-def _pass(loss, ps, states, data, make_args, bar, callbacks, capture):
-    """The steps of one pass, captured or not; their losses."""
+def _pass(loss, ps, states, data, prefix, bar, callbacks, capture):
+    """The steps of one pass, captured or not, the loss called as loss(*prefix, *item); their losses."""
+
+    def make_args(item):
+        return (*prefix, *_splat(item))
+
     if capture:
         captured = CapturedTrain(loss, ps, states, data, make_args, _step, bar, callbacks)
         losses = captured.run()
         if losses is not None:
             return losses
         data = captured.data
+    if bar is None and not callbacks:
+        return _core.train_steps(loss, ps, states, data, prefix)
     values = []
     for i, item in enumerate(data):
         grads, value = _step(loss, make_args(item), ps, i)
@@ -129,7 +135,7 @@ def _train(loss, model, data, opt, cb, bar, capture):
         if not ps:
             raise ValueError(f"train: the params hold {_NOTHING_TO_TRAIN}")
         states = [opt._implicit_state(p) for p in ps]
-        return _pass(loss, ps, states, data, _splat, bar, callbacks, capture)
+        return _pass(loss, ps, states, data, (), bar, callbacks, capture)
     if cb is not None:
         raise TypeError("train(loss, model, data, state) does not take callbacks; for more control write a loop "
                         "with gradient and update")
@@ -142,4 +148,4 @@ def _train(loss, model, data, opt, cb, bar, capture):
         opt = setup(opt, model)
     ps = trainables(model)
     states = [leaf.state for leaf in leaves_for(ps, opt, model, "train")]
-    return _pass(loss, ps, states, data, lambda item: (model, *_splat(item)), bar, (), capture)
+    return _pass(loss, ps, states, data, (model,), bar, (), capture)

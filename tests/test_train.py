@@ -187,3 +187,52 @@ def test_namedtuple_loss_differentiates_its_first_element():
     Out = collections.namedtuple("Out", "loss extra")
     run("implicit", lambda w, c: Out(c * flux.sum(w), w * 2), model, [2.0])
     np.testing.assert_allclose(np.asarray(model.weight), [[0.8, 0.8]])
+
+
+# --- the pass without Python between steps (no progress, no callbacks) --------------------------
+
+@pytest.mark.parametrize("style", ["implicit", "explicit"])
+def test_a_pass_with_and_without_a_callback_takes_the_same_steps(style, problem):
+    """Without progress or callbacks the pass runs as one C++ loop; a callback brings back the Python
+    loop. Both give the same parameters and losses."""
+    results = []
+    for cb in (None, lambda: None):
+        layer, data = problem
+        layer = flux.Dense(np.array(layer.weight), np.array(layer.bias))
+        if style == "implicit":
+            losses = flux.train(lambda x, y: flux.mse(layer(x), y), flux.params(layer), data, flux.Adam(0.01), cb=cb)
+        else:
+            state = flux.setup(flux.Adam(0.01), layer)
+            losses = flux.train(lambda m, x, y: flux.mse(m(x), y), layer, data, state, progress=cb is not None)
+        results.append((losses, np.array(layer.weight), np.array(layer.bias)))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_error_in_the_loss_stops_the_pass_with_the_earlier_steps_taken():
+    model = multiplier_model()
+
+    def loss(w, c):
+        if c < 0:
+            raise RuntimeError("bad item")
+        return c * flux.sum(w)
+
+    with pytest.raises(RuntimeError, match="bad item"):
+        run("implicit", loss, model, [1.0, 2.0, -1.0, 4.0])
+    np.testing.assert_allclose(np.asarray(model.weight), [[1.0 - 0.1 * 3.0] * 2], rtol=1e-15)
+    # no tape is left recording: a gradient taken now works as usual
+    g = flux.gradient(lambda w: flux.sum(w * w), model.weight)[0]
+    np.testing.assert_allclose(g, 2 * np.asarray(model.weight))
+
+
+def test_a_loss_that_ignores_the_parameters_leaves_them_alone():
+    model = multiplier_model()
+    losses = run("implicit", lambda w, c: c * 2.0, model, [1.0, 2.5])
+    np.testing.assert_array_equal(losses, [2.0, 5.0])
+    np.testing.assert_array_equal(np.asarray(model.weight), [[1.0, 1.0]])
+
+
+def test_a_loss_that_is_not_a_scalar_is_refused():
+    model = multiplier_model()
+    with pytest.raises(ValueError, match="scalar"):
+        run("implicit", lambda w, c: c * w, model, [1.0])

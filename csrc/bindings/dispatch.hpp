@@ -84,5 +84,6 @@ void bind_ops(py::module_& m);
 void bind_autodiff(py::module_& m);
 void bind_optimisers(py::module_& m);
 void bind_capture(py::module_& m);
+void bind_train(py::module_& m);
 
 }  // namespace pyflux::bindings

@@ -10,30 +10,31 @@ std::unique_ptr<FlatStep> FlatStep::make(const std::vector<Tensor>& values,
                                          const std::vector<std::pair<Shape, DType>>& types, std::size_t params,
                                          const std::vector<int>& data_slots, const std::vector<bool>& data_transposed,
                                          const std::vector<OpSpec>& ops, int loss_slot) {
-    const std::size_t slots = values.size();
-    std::unique_ptr<FlatStep> step(new FlatStep(slots, data_slots, loss_slot));
-    auto& values_ = step->values_;
-    auto& grads_ = step->grads_;
-    auto& memory_ = step->memory_;
-    auto& params_ = step->params_;
-    auto& param_grads_ = step->param_grads_;
-    auto own = [&](FlatBuf& buf, const Shape& shape, DType dtype) {
-        memory_.push_back(autodiff::empty(dtype, shape));
-        buf = {memory_.back()->data, shape, dtype};
-        return memory_.back();
-    };
-    for (std::size_t s = 0; s < slots; ++s) {
+    std::unique_ptr<FlatStep> step(new FlatStep(values.size(), data_slots, loss_slot));
+    if (!step->place_values(values, types, params, data_transposed)) return nullptr;
+    std::vector<autodiff::FlatArgs> args = step->plan_gradients(types, params, ops);
+    if (!step->make_ops(types, ops, args)) return nullptr;
+    return step;
+}
+
+FlatBuf& FlatStep::own(FlatBuf& buf, const Shape& shape, DType dtype) {
+    memory_.push_back(autodiff::empty(dtype, shape));
+    buf = {memory_.back()->data, shape, dtype};
+    return buf;
+}
+
+bool FlatStep::place_values(const std::vector<Tensor>& values, const std::vector<std::pair<Shape, DType>>& types,
+                            std::size_t params, const std::vector<bool>& data_transposed) {
+    for (std::size_t s = 0; s < values.size(); ++s) {
         const auto& [shape, dtype] = types[s];
         values_[s] = {nullptr, shape, dtype};
-        const auto datum = std::find(data_slots.begin(), data_slots.end(), static_cast<int>(s));
-        if (datum != data_slots.end()) {
-            values_[s].transposed = data_transposed[static_cast<std::size_t>(datum - data_slots.begin())];
-            continue;
-        }
-        if (!values[s]) {
+        const auto datum = std::find(data_slots_.begin(), data_slots_.end(), static_cast<int>(s));
+        if (datum != data_slots_.end()) {  // pointed at each step's data
+            values_[s].transposed = data_transposed[static_cast<std::size_t>(datum - data_slots_.begin())];
+        } else if (!values[s]) {
             own(values_[s], shape, dtype);  // an op's output
         } else if (s < params) {
-            if (!values[s]->is_contiguous()) return nullptr;
+            if (!values[s]->is_contiguous()) return false;
             values_[s].data = values[s]->data;
             params_.push_back(values[s]);
         } else {
@@ -41,63 +42,71 @@ std::unique_ptr<FlatStep> FlatStep::make(const std::vector<Tensor>& values,
             values_[s].data = memory_.back()->data;
         }
     }
+    return true;
+}
+
+std::vector<autodiff::FlatArgs> FlatStep::plan_gradients(const std::vector<std::pair<Shape, DType>>& types,
+                                                         std::size_t params, const std::vector<OpSpec>& ops) {
     // A slot's gradient is computed when it depends on a parameter and the loss depends on it.
+    const std::size_t slots = values_.size();
     std::vector<bool> depends(slots, false), counts(slots, false), written(slots, false);
     for (std::size_t s = 0; s < params; ++s) depends[s] = true;
     for (const OpSpec& op : ops)
         for (int in : op.in) depends[op.out] = depends[op.out] || (in >= 0 && depends[in]);
-    counts[loss_slot] = true;
+    counts[loss_slot_] = true;
     for (auto op = ops.rbegin(); op != ops.rend(); ++op)
         if (counts[op->out])
             for (int in : op->in)
                 if (in >= 0) counts[in] = true;
     for (std::size_t s = 0; s < slots; ++s) {
-        Tensor grad = depends[s] && counts[s] ? own(grads_[s], types[s].first, types[s].second) : Tensor{};
-        if (s < params) param_grads_.push_back(grad);
+        const bool wanted = depends[s] && counts[s];
+        if (wanted) own(grads_[s], types[s].first, types[s].second);
+        if (s < params) param_grads_.push_back(wanted ? memory_.back() : Tensor{});
     }
     // The sweep runs the ops in reverse; the first to reach a gradient writes it, later ones add.
-    written[loss_slot] = true;
+    written[loss_slot_] = true;
     std::vector<autodiff::FlatArgs> args(ops.size());
     for (std::size_t i = ops.size(); i-- > 0;) {
         const OpSpec& op = ops[i];
         autodiff::FlatArgs& a = args[i];
         a.out = &values_[op.out];
+        if (grads_[op.out].data) a.grad_out = &grads_[op.out];
         for (int k = 0; k < 3; ++k) {
             if (op.in[k] < 0) continue;
             a.in[k] = &values_[op.in[k]];
-            if (!grads_[op.out].data || !grads_[op.in[k]].data) continue;
+            if (!a.grad_out || !grads_[op.in[k]].data) continue;
             a.grad_in[k] = &grads_[op.in[k]];
             a.add[k] = written[op.in[k]];
             written[op.in[k]] = true;
         }
-        if (grads_[op.out].data) a.grad_out = &grads_[op.out];
     }
-    std::vector<FlatBuf*> copies(slots, nullptr);  // by data slot: its contiguous copy, once one is needed
+    return args;
+}
+
+bool FlatStep::make_ops(const std::vector<std::pair<Shape, DType>>& types, const std::vector<OpSpec>& ops,
+                        std::vector<autodiff::FlatArgs>& args) {
+    std::vector<FlatBuf*> copies(values_.size(), nullptr);  // by data slot: its contiguous copy, once needed
     for (std::size_t i = 0; i < ops.size(); ++i) {
         std::unique_ptr<autodiff::FlatOp> op = (*ops[i].make)(args[i]);
-        if (!op) {
-            // An op that reads no transposed input gets contiguous copies of the transposed data.
-            bool copied = false;
-            for (int k = 0; k < 3; ++k) {
-                const int in = ops[i].in[k];
-                if (in < 0 || !values_[in].transposed) continue;
-                if (!copies[in]) {
-                    step->copies_.emplace_back(&values_[in], FlatBuf{});
-                    FlatBuf& copy = step->copies_.back().second;
-                    own(copy, types[in].first, types[in].second);
-                    copies[in] = &copy;
-                }
-                args[i].in[k] = copies[in];
-                copied = true;
+        bool copied = false;
+        // An op that reads no transposed input gets contiguous copies of the transposed data.
+        for (int k = 0; k < 3 && !op; ++k) {
+            const int in = ops[i].in[k];
+            if (in < 0 || !values_[in].transposed) continue;
+            if (!copies[in]) {
+                copies_.emplace_back(&values_[in], FlatBuf{});
+                copies[in] = &own(copies_.back().second, types[in].first, types[in].second);
             }
-            if (copied) op = (*ops[i].make)(args[i]);
+            args[i].in[k] = copies[in];
+            copied = true;
         }
-        if (!op) return nullptr;
-        step->forward_.push_back(std::move(op));
+        if (copied) op = (*ops[i].make)(args[i]);
+        if (!op) return false;
+        forward_.push_back(std::move(op));
     }
     for (std::size_t i = ops.size(); i-- > 0;)
-        if (args[i].grad_out) step->backward_.push_back(step->forward_[i].get());
-    return step;
+        if (args[i].grad_out) backward_.push_back(forward_[i].get());
+    return true;
 }
 
 void FlatStep::check(const std::vector<optimisers::Optimiser*>& optimisers) const {

@@ -46,6 +46,19 @@ public:
 private:
     FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
         : values_(slots), grads_(slots), data_slots_(data_slots), loss_slot_(loss_slot) {}
+    /// buf as a new buffer of shape and dtype, owned by the step.
+    FlatBuf& own(FlatBuf& buf, const Shape& shape, DType dtype);
+    /// The value buffers: parameters in place, constants copied contiguous, outputs allocated, data
+    /// left to be pointed at; false when a parameter is not contiguous.
+    bool place_values(const std::vector<Tensor>& values, const std::vector<std::pair<Shape, DType>>& types,
+                      std::size_t params, const std::vector<bool>& data_transposed);
+    /// The gradient buffers, and each op's buffers with which gradients it writes and which it adds to.
+    std::vector<autodiff::FlatArgs> plan_gradients(const std::vector<std::pair<Shape, DType>>& types,
+                                                   std::size_t params, const std::vector<OpSpec>& ops);
+    /// Each op's flat form (reading copies of transposed data where it takes none); false when an op
+    /// has none.
+    bool make_ops(const std::vector<std::pair<Shape, DType>>& types, const std::vector<OpSpec>& ops,
+                  std::vector<autodiff::FlatArgs>& args);
 
     std::vector<FlatBuf> values_, grads_;  // by slot; a grad with null data is not computed
     std::vector<Tensor> memory_;           // owns the buffers

@@ -71,11 +71,10 @@ void Program::compile() {
 
 bool Program::fits(const std::vector<Tensor>& data) const {
     if (data.size() != data_slots_.size()) return false;
-    for (std::size_t k = 0; k < data.size(); ++k)
-        if (data_transposed_[k] ? !transposed(data[k]) : !data[k]->is_contiguous()) return false;
     for (std::size_t k = 0; k < data.size(); ++k) {
         const auto& [shape, dtype] = types_[static_cast<std::size_t>(data_slots_[k])];
         if (data[k]->shape != shape || data[k]->dtype != dtype) return false;
+        if (data_transposed_[k] ? !transposed(data[k]) : !data[k]->is_contiguous()) return false;
     }
     return true;
 }

@@ -79,6 +79,14 @@ void bias_activation_forward(UnaryOp op, double param, index_t rows, index_t col
     const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(cols, 1));
     visit(op, [&](auto rule) {
         using Rule = decltype(rule);
+        if (cols == 1) {  // one sample: a single loop down the column, not a loop per row
+            for (index_t r = 0; r < rows; ++r) {
+                const T v = z[r] + (b ? b[r] : T(0));
+                z[r] = v;
+                y[r] = Rule::forward(v, p);
+            }
+            return;
+        }
         parallel_for(rows, grain, [&](index_t begin, index_t end) {
             for (index_t r = begin; r < end; ++r) {
                 const T bias = b ? b[r] : T(0);
