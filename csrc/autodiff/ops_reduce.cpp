@@ -10,7 +10,6 @@
 #include "autodiff/axes.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
-#include "kernels/common.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/softmax.hpp"
 
@@ -80,36 +79,22 @@ private:
 };
 
 // sum and mean over fixed buffers, for axes that sit as one block (a permuted plan has no flat form).
-// A sum of few elements into one runs its own loop: the kernel's set-up costs more than the sum.
 template <class T>
 class FlatReduce : public FlatOp {
 public:
-    FlatReduce(const FlatArgs& io, Lines r, double scale)
-        : FlatOp(io), r_(r), scale_(scale), small_(r.outer * r.inner == 1 && r.n < kernels::kGrain) {}
+    FlatReduce(const FlatArgs& io, Lines r, double scale) : FlatOp(io), r_(r), scale_(scale) {}
 
     void forward() override {
-        const T* x = io_.in[0]->ptr<T>();
-        if (!small_) return kernels::reduce_sum<T>(r_.outer, r_.n, r_.inner, x, static_cast<T>(scale_), io_.out->ptr<T>());
-        double acc = 0;  // as the kernel sums: in double, scaled at the end
-        for (index_t k = 0; k < r_.n; ++k) acc += x[k];
-        *io_.out->ptr<T>() = static_cast<T>(acc * static_cast<double>(static_cast<T>(scale_)));
+        kernels::reduce_sum<T>(r_.outer, r_.n, r_.inner, io_.in[0]->ptr<T>(), static_cast<T>(scale_), io_.out->ptr<T>());
     }
     void backward() override {
-        const T* g = io_.grad_out->ptr<T>();
-        T* gx = grad<T>(0);
-        if (!small_) {
-            kernels::reduce_sum_backward<T>(r_.outer, r_.n, r_.inner, g, static_cast<T>(scale_), gx);
-        } else {
-            const T each = static_cast<T>(scale_) * *g;
-            for (index_t k = 0; k < r_.n; ++k) gx[k] = each;
-        }
+        kernels::reduce_sum_backward<T>(r_.outer, r_.n, r_.inner, io_.grad_out->ptr<T>(), static_cast<T>(scale_), grad<T>(0));
         done<T>(0);
     }
 
 private:
     Lines r_;
     double scale_;
-    bool small_;
 };
 
 Tensor reduce(Reduce kind, const Tensor& x, const Axes& axes, bool keepdims) {

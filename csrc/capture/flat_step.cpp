@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "kernels/elementwise.hpp"
+
 namespace pyflux::capture {
 
 std::unique_ptr<FlatStep> FlatStep::make(const std::vector<Tensor>& values,
@@ -121,12 +123,10 @@ namespace {
 // to = from laid out C-contiguous (from is transposed: [rows x cols] stored as [cols x rows]).
 void untranspose(const FlatBuf& from, FlatBuf& to) {
     const autodiff::index_t rows = from.shape[0], cols = from.shape[1];
+    const autodiff::index_t from_strides[2] = {1, rows}, to_strides[2] = {cols, 1};
     autodiff::dispatch(from.dtype, [&](auto tag) {
         using T = decltype(tag);
-        const T* src = from.ptr<T>();
-        T* dst = to.ptr<T>();
-        for (autodiff::index_t c = 0; c < cols; ++c)
-            for (autodiff::index_t r = 0; r < rows; ++r) dst[r * cols + c] = src[c * rows + r];
+        kernels::strided_copy<T>(2, from.shape.dims.data(), from.ptr<T>(), from_strides, to.ptr<T>(), to_strides);
     });
 }
 

@@ -8,9 +8,17 @@ namespace pyflux::kernels {
 
 template <class T>
 void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T* out) {
-    if (outer * inner == 1 && n >= 2 * kGrain) {
+    if (outer * inner == 1 && n < 2 * kGrain) {
+        // One result over few elements: summed in double here, with no set-up (the loop below gives
+        // the same value, but costs more than the sum for a per-sample loss).
+        double acc = 0;
+        for (index_t k = 0; k < n; ++k) acc += x[k];
+        out[0] = static_cast<T>(acc * static_cast<double>(scale));
+        return;
+    }
+    if (outer * inner == 1) {
         // One result over enough elements for threads: per-thread partial sums in double, added in
-        // thread order (fewer elements take the serial loop below, with no allocation).
+        // thread order.
         const int slots = omp_get_max_threads();
         std::vector<double> partial(static_cast<size_t>(slots), 0.0);
         parallel_for(n, kGrain, [&](index_t begin, index_t end) {
@@ -44,6 +52,11 @@ void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T*
 
 template <class T>
 void reduce_sum_backward(index_t outer, index_t n, index_t inner, const T* g, T scale, T* gx) {
+    if (outer * inner == 1) {  // one result: every element gets the same share
+        const T each = scale * g[0];
+        for (index_t k = 0; k < n; ++k) gx[k] = each;
+        return;
+    }
     const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(n * inner, 1));
     parallel_for(outer, grain, [&](index_t begin, index_t end) {
         for (index_t o = begin; o < end; ++o)
