@@ -205,3 +205,22 @@ def _gradients_of_matmul(a, b):
     with tape:
         loss = C.sum(C.matmul(ta, tb))
     return [np.asarray(g) for g in tape.gradient(loss)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, cols", [(1001, 131), (515, 784), (9, 8000)])
+def test_large_matrix_vector_products_split_across_threads(rows, cols, dtype, restore_num_threads):
+    """Matrix-vector products over 65,536 elements share their rows (or, for x^T A, their columns)
+    between threads (kernels/gemv_split.cpp): the same values as one thread's BLAS gemv to rounding,
+    for sizes that are not multiples of the 8-row blocks."""
+    rng = np.random.default_rng(rows)
+    a = rng.uniform(-1, 1, (rows, cols)).astype(dtype)
+    v, u = rng.uniform(-1, 1, cols).astype(dtype), rng.uniform(-1, 1, rows).astype(dtype)
+    results = {}
+    for threads in (1, 2):
+        C.set_num_threads(threads)
+        results[threads] = (C.matmul(a, v), C.matmul(u, a), C.dense(a, None, v.reshape(-1, 1), 0))
+    for got in results.values():
+        assert_product_close(got[0], a, v, dtype)
+        assert_product_close(got[1], u, a, dtype)
+        assert_product_close(got[2], a, v.reshape(-1, 1), dtype)

@@ -1,5 +1,7 @@
 #include "kernels/blas.hpp"
 
+#include "kernels/gemv_split.hpp"
+
 #include <cblas.h>
 
 #include <atomic>
@@ -83,6 +85,7 @@ void choose_blas_threads() {
 template <class T>
 void gemv(bool trans, index_t rows, index_t cols, T alpha, const T* A, index_t lda, const T* x, index_t incx, T beta,
           T* y, index_t incy) {
+    if (incx == 1 && incy == 1 && gemv_split(trans, rows, cols, alpha, A, lda, x, beta, y)) return;
     const auto stored_rows = static_cast<blasint>(trans ? cols : rows);
     const auto stored_cols = static_cast<blasint>(trans ? rows : cols);
     const auto la = static_cast<blasint>(lda), ix = static_cast<blasint>(incx), iy = static_cast<blasint>(incy);
