@@ -100,6 +100,12 @@ def _case_lines(case):
                 if "test_accuracy" in r.get("extras", {})]
     if accuracy:
         lines.append("      test accuracy after the first run: " + ", ".join(accuracy))
+    memory = [f"{r['impl']} {r['extras']['peak_memory']['footprint'] / 2**20:.0f} MiB "
+              f"({fmt(r['extras']['peak_memory_ratio'])}x)" for r in case["results"] if "peak_memory" in r.get("extras", {})]
+    if memory:
+        budget = next(r["extras"]["peak_memory"]["budget"] for r in case["results"] if "peak_memory" in r.get("extras", {}))
+        lines.append(f"      peak memory of a full epoch in a fresh process, above its imports (budget {budget / 2**20:.0f} "
+                     "MiB: data + parameters + one batch's activations and gradients): " + ", ".join(memory))
     for note in case["notes"]:
         lines.append(f"      {note}")
     return lines

@@ -114,7 +114,12 @@ def evaluate(target, results):
     if mine is None or (needs_peer and target.peer not in by_impl):
         missing = target.impl if mine is None else target.peer
         return dict(out, status="not run", reason=f"no result for {missing}")
-    if target.kind in ("loaded ratio", "slowdown"):
+    if target.kind == "extra":
+        value = mine.get("extras", {}).get(target.field)
+        if value is None:
+            return dict(out, status="not run", reason=f"no {target.field} for {target.impl}")
+        met = value <= target.limit
+    elif target.kind in ("loaded ratio", "slowdown"):
         if "loaded" not in mine or "loaded" not in by_impl[target.peer]:
             return dict(out, status="not run", reason="no run beside busy neighbours (--neighbours)")
         field = "median_s" if target.kind == "loaded ratio" else "slowdown"

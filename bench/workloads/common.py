@@ -83,13 +83,14 @@ class Target:
     "ratio" (``impl``'s time at most ``limit`` times ``peer``'s), "first" (first call at most
     ``limit`` seconds), and with ``--neighbours``: "loaded ratio" (the ratio of the times beside busy
     neighbours) or "slowdown" (``impl``'s slowdown from its quiet run at most ``limit`` times
-    ``peer``'s)."""
+    ``peer``'s); "extra" (the figure ``field`` of ``impl``'s extras at most ``limit``)."""
 
     impl: str
     kind: str
     limit: float
     peer: str = ""
     text: str = ""
+    field: str = ""
 
 
 def glorot(rng, n_out, n_in):

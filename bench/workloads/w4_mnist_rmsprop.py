@@ -3,11 +3,16 @@ epoch of the 60,000 training images (469 steps, the last on 96 images), then tes
 
 Needs the real MNIST (skips otherwise, except in the smoke run, which uses 256 random images).
 The quick scale runs the first 100 batches and projects the epoch. The test accuracy is read after
-the first run, i.e. after exactly one epoch from the shared initial weights.
+the first run, i.e. after exactly one epoch from the shared initial weights. With the real MNIST,
+pyflux's peak memory over a full epoch is measured too, in a fresh process (:mod:`bench.memory`).
 """
 
-from bench.data import images, mnist
+import functools
+
+from bench import memory
+from bench.data import images, mnist, mnist_dir
 from bench.workloads import mlp
+from bench.workloads.common import Impl, Target
 
 NAME = "W4"
 TITLE = "MNIST 784-512-10 relu, logitcrossentropy, RMSProp(0.001), batch 128, one epoch"
@@ -26,11 +31,35 @@ def setup(case):
     rows, labels, source = images(case.params["n"], real=case.params["real"])
     test = mnist("test") if case.params["real"] else None
     case.notes.append(f"data: {source}" + ("" if case.steps * BATCH >= EPOCH else ", epoch time projected"))
-    return mlp.make_problem(SPEC, rows, labels, BATCH, test=test)
+    problem = mlp.make_problem(SPEC, rows, labels, BATCH, test=test)
+    problem["memory_folder"] = mnist_dir() if case.params["real"] else None
+    return problem
 
 
-IMPLS = mlp.IMPLS
+def _with_memory(mode, problem, steps):
+    """pyflux's runner, whose extras add the peak memory of an epoch in mode "general" or "captured"."""
+    runner = mlp.build_pyflux(problem, steps, capture=mode == "captured")
+    folder, extras = problem.get("memory_folder"), runner.extras
+    if folder is None:
+        return runner
+
+    def with_memory():
+        out = dict(extras() if extras else {})
+        figures = memory.measure(mode, folder)
+        if figures is not None:
+            out.update(peak_memory=figures, peak_memory_ratio=figures["ratio"])
+        return out
+
+    runner.extras = with_memory
+    return runner
+
+
+IMPLS = [Impl("pyflux", mode, functools.partial(_with_memory, mode)) for mode in ("general", "captured")] + \
+    [impl for impl in mlp.IMPLS if impl.peer != "pyflux"]
 
 
 def targets(case):
-    return mlp.jit_targets()
+    return mlp.jit_targets() + [
+        Target(f"pyflux {mode}", "extra", memory.LIMIT, field="peak_memory_ratio",
+               text=f"epoch peak RSS at most {memory.LIMIT}x its budget")
+        for mode in ("general", "captured")]
