@@ -15,10 +15,13 @@ void for_each_step(const UpdateArgs<T>& a, Step step) {
     T* const p = a.p;
     T* const d = a.d;
     parallel_for(a.n, kGrain, [&](index_t begin, index_t end) {
+        // A local copy of the rule's constants: the caller's copy is reachable from the OpenMP region,
+        // so the compiler must assume the stores below may change it, and then leaves the loop scalar.
+        const Step local = step;
         if (d) {
-            for (index_t i = begin; i < end; ++i) d[i] = step(i);
+            for (index_t i = begin; i < end; ++i) d[i] = local(i);
         } else {
-            for (index_t i = begin; i < end; ++i) p[i] -= step(i);
+            for (index_t i = begin; i < end; ++i) p[i] -= local(i);
         }
     });
 }
