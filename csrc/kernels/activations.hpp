@@ -75,12 +75,12 @@ struct Relu : Rule {
     template <class T> static T backward(T g, T y, T) { return y > T(0) ? g : T(0); }
 };
 
-struct Sigmoid : Rule {
+struct Sigmoid : MathForward {
     template <class T> static T forward(T x, T) { return sigmoid(x); }
     template <class T> static T backward(T g, T y, T) { return g * y * (T(1) - y); }
 };
 
-struct Tanh : Rule {
+struct Tanh : MathForward {
     template <class T> static T forward(T x, T) { return std::tanh(x); }
     template <class T> static T backward(T g, T y, T) { return g * (T(1) - y * y); }
 };
@@ -110,14 +110,14 @@ struct Relu6 : Rule {
     template <class T> static T backward(T g, T y, T) { return y > T(0) && y < T(6) ? g : T(0); }
 };
 
-struct Elu : Rule {
+struct Elu : MathForward {
     static const char* invalid_param(double alpha) { return alpha >= 0 ? nullptr : "α must be >= 0"; }
     // expm1 keeps the relative accuracy of α(e^x - 1) for small |x|; for x < 0, α e^x = y + α.
     template <class T> static T forward(T x, T alpha) { return x >= T(0) ? x : alpha * std::expm1(x); }
     template <class T> static T backward(T g, T y, T alpha) { return y > T(0) ? g : g * (y + alpha); }
 };
 
-struct Selu : Rule {
+struct Selu : MathForward {
     static constexpr double lambda = 1.0507009873554805;
     static constexpr double alpha = 1.6732632423543772;
     template <class T> static T forward(T x, T) {
@@ -128,7 +128,7 @@ struct Selu : Rule {
     }
 };
 
-struct Celu : Rule {
+struct Celu : MathForward {
     static const char* invalid_param(double alpha) { return alpha > 0 ? nullptr : "α must be > 0"; }
     // For x < 0 the derivative e^{x/α} = y/α + 1.
     template <class T> static T forward(T x, T alpha) { return x >= T(0) ? x : alpha * std::expm1(x / alpha); }
@@ -145,7 +145,7 @@ struct SoftShrink : Rule {
     template <class T> static T backward(T g, T y, T) { return y != T(0) ? g : T(0); }
 };
 
-struct Gelu : Rule {
+struct Gelu : MathBoth {
     // 0.5 x (1 + tanh(u)) with u = √(2/π)(x + 0.044715 x³), evaluated as x σ(2u): the same function
     // without the cancellation in 1 + tanh(u) for negative x.
     static constexpr double k = 0.7978845608028654;  // √(2/π)
@@ -161,7 +161,7 @@ struct Gelu : Rule {
     }
 };
 
-struct GeluErf : Rule {
+struct GeluErf : MathBoth {
     // x/2 (1 + erf(x/√2)) = x Φ(x), in NNlib's order of operations so that the values agree to
     // the last digit.
     static constexpr double sqrt2 = 1.4142135623730951;
@@ -172,7 +172,7 @@ struct GeluErf : Rule {
     }
 };
 
-struct Swish : Rule {
+struct Swish : MathBoth {
     template <class T> static T forward(T x, T) { return x * sigmoid(x); }
     template <class T> static T backward(T g, T x, T) {
         const T s = sigmoid(x);
@@ -188,7 +188,7 @@ struct HardSwish : Rule {
     }
 };
 
-struct Softplus : Rule {
+struct Softplus : MathBoth {
     template <class T> static T forward(T x, T) { return softplus(x); }
     template <class T> static T backward(T g, T x, T) { return g * sigmoid(x); }
 };
@@ -201,18 +201,18 @@ struct SoftSign : Rule {
     }
 };
 
-struct LogSigmoid : Rule {
+struct LogSigmoid : MathBoth {
     template <class T> static T forward(T x, T) { return -softplus(-x); }
     template <class T> static T backward(T g, T x, T) { return g * sigmoid(-x); }
 };
 
-struct LogCosh : Rule {
+struct LogCosh : MathBoth {
     static constexpr double log2 = 0.6931471805599453;
     template <class T> static T forward(T x, T) { return x + softplus(T(-2) * x) - T(log2); }
     template <class T> static T backward(T g, T x, T) { return g * std::tanh(x); }
 };
 
-struct Mish : Rule {
+struct Mish : MathBoth {
     template <class T> static T forward(T x, T) { return x * std::tanh(softplus(x)); }
     template <class T> static T backward(T g, T x, T) {
         const T t = std::tanh(softplus(x));
@@ -220,7 +220,7 @@ struct Mish : Rule {
     }
 };
 
-struct TanhShrink : Rule {
+struct TanhShrink : MathBoth {
     template <class T> static T forward(T x, T) { return x - std::tanh(x); }
     template <class T> static T backward(T g, T x, T) {
         const T t = std::tanh(x);
@@ -228,7 +228,7 @@ struct TanhShrink : Rule {
     }
 };
 
-struct Lisht : Rule {
+struct Lisht : MathBoth {
     template <class T> static T forward(T x, T) { return x * std::tanh(x); }
     template <class T> static T backward(T g, T x, T) {
         const T t = std::tanh(x);

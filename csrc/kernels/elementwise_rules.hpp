@@ -7,9 +7,25 @@
 
 namespace pyflux::kernels::rules {
 
-/// The base of every rule: no parameter to check.
+// Work per element in units of an add, which decides from what size an op splits across threads
+// (kGrain / cost elements per thread): a call to exp, log, tanh, a trig function or erf costs tens
+// of adds, so such ops gain from threads on arrays a sixteenth the size.
+constexpr int kMathCost = 16;
+
+/// The base of every rule: no parameter to check; forward and backward cost about an add.
 struct Rule {
     static const char* invalid_param(double) { return nullptr; }
+    static constexpr int forward_cost = 1, backward_cost = 1;
+};
+
+/// A rule whose forward calls a math function.
+struct MathForward : Rule {
+    static constexpr int forward_cost = kMathCost;
+};
+
+/// A rule whose forward and backward both call one.
+struct MathBoth : MathForward {
+    static constexpr int backward_cost = kMathCost;
 };
 
 struct Neg : Rule {
@@ -17,12 +33,12 @@ struct Neg : Rule {
     template <class T> static T backward(T g, T, T) { return -g; }
 };
 
-struct Exp : Rule {
+struct Exp : MathForward {
     template <class T> static T forward(T x, T) { return std::exp(x); }
     template <class T> static T backward(T g, T y, T) { return g * y; }
 };
 
-struct Log : Rule {
+struct Log : MathForward {
     template <class T> static T forward(T x, T) { return std::log(x); }
     template <class T> static T backward(T g, T x, T) { return g / x; }
 };
@@ -42,44 +58,44 @@ struct Square : Rule {
     template <class T> static T backward(T g, T x, T) { return T(2) * x * g; }
 };
 
-struct Sin : Rule {
+struct Sin : MathBoth {
     template <class T> static T forward(T x, T) { return std::sin(x); }
     template <class T> static T backward(T g, T x, T) { return g * std::cos(x); }
 };
 
-struct Cos : Rule {
+struct Cos : MathBoth {
     template <class T> static T forward(T x, T) { return std::cos(x); }
     template <class T> static T backward(T g, T x, T) { return -g * std::sin(x); }
 };
 
-struct Tan : Rule {
+struct Tan : MathForward {
     template <class T> static T forward(T x, T) { return std::tan(x); }
     template <class T> static T backward(T g, T y, T) { return g * (T(1) + y * y); }
 };
 
-struct Exp2 : Rule {
+struct Exp2 : MathForward {
     template <class T> static T forward(T x, T) { return std::exp2(x); }
     template <class T> static T backward(T g, T y, T) { return g * y * T(0.6931471805599453); }
 };
 
-struct Log2 : Rule {
+struct Log2 : MathForward {
     template <class T> static T forward(T x, T) { return std::log2(x); }
     template <class T> static T backward(T g, T x, T) { return g / (x * T(0.6931471805599453)); }
 };
 
-struct Log1p : Rule {
+struct Log1p : MathForward {
     template <class T> static T forward(T x, T) { return std::log1p(x); }
     template <class T> static T backward(T g, T x, T) { return g / (T(1) + x); }
 };
 
-struct Expm1 : Rule {
+struct Expm1 : MathForward {
     template <class T> static T forward(T x, T) { return std::expm1(x); }
     template <class T> static T backward(T g, T y, T) { return g * (y + T(1)); }
 };
 
 // x log x, continued by its limit 0 at x = 0, where the derivative (log x + 1) is taken as 0, as
 // Flux's xlogx differentiates.
-struct XLogX : Rule {
+struct XLogX : MathBoth {
     template <class T> static T forward(T x, T) { return x == T(0) ? T(0) : x * std::log(x); }
     template <class T> static T backward(T g, T x, T) { return x == T(0) ? T(0) : g * (std::log(x) + T(1)); }
 };

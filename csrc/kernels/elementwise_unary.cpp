@@ -53,8 +53,9 @@ void unary_forward(UnaryOp op, double param, index_t n, const T* x, T* y) {
     const T p = static_cast<T>(param);
     visit(op, [&](auto rule) {
         using Rule = decltype(rule);
-        parallel_for(n, kGrain, [&](index_t begin, index_t end) {
-            for (index_t i = begin; i < end; ++i) y[i] = Rule::forward(x[i], p);
+        parallel_for(n, kGrain / Rule::forward_cost, [&](index_t begin, index_t end) {
+            const T q = p;  // a local copy: the stores below cannot change it, so the loop vectorises
+            for (index_t i = begin; i < end; ++i) y[i] = Rule::forward(x[i], q);
         });
     });
 }
@@ -66,8 +67,9 @@ void unary_backward(UnaryOp op, double param, index_t n, const T* g, const T* sa
     if (!saved) saved = g;  // rules that save nothing ignore it
     visit(op, [&](auto rule) {
         using Rule = decltype(rule);
-        parallel_for(n, kGrain, [&](index_t begin, index_t end) {
-            for (index_t i = begin; i < end; ++i) grad[i] = Rule::backward(g[i], saved[i], p);
+        parallel_for(n, kGrain / Rule::backward_cost, [&](index_t begin, index_t end) {
+            const T q = p;
+            for (index_t i = begin; i < end; ++i) grad[i] = Rule::backward(g[i], saved[i], q);
         });
     });
 }
@@ -76,9 +78,9 @@ template <class T>
 void bias_activation_forward(UnaryOp op, double param, index_t rows, index_t cols, const T* b, T* z, T* y) {
     if (op == UnaryOp::identity && !b && z == y) return;
     const T p = static_cast<T>(param);
-    const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(cols, 1));
     visit(op, [&](auto rule) {
         using Rule = decltype(rule);
+        const index_t grain = std::max<index_t>(1, kGrain / Rule::forward_cost / std::max<index_t>(cols, 1));
         if (cols == 1) {  // one sample: a single loop down the column, not a loop per row
             for (index_t r = 0; r < rows; ++r) {
                 const T v = z[r] + (b ? b[r] : T(0));
@@ -88,17 +90,18 @@ void bias_activation_forward(UnaryOp op, double param, index_t rows, index_t col
             return;
         }
         parallel_for(rows, grain, [&](index_t begin, index_t end) {
+            const T q = p;
             for (index_t r = begin; r < end; ++r) {
                 const T bias = b ? b[r] : T(0);
                 T* zr = z + r * cols;
                 T* yr = y + r * cols;
                 if (zr == yr) {
-                    for (index_t j = 0; j < cols; ++j) yr[j] = Rule::forward(zr[j] + bias, p);
+                    for (index_t j = 0; j < cols; ++j) yr[j] = Rule::forward(zr[j] + bias, q);
                 } else {
                     for (index_t j = 0; j < cols; ++j) {
                         const T v = zr[j] + bias;
                         zr[j] = v;
-                        yr[j] = Rule::forward(v, p);
+                        yr[j] = Rule::forward(v, q);
                     }
                 }
             }
