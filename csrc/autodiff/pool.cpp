@@ -43,25 +43,43 @@ void system_free(void* p) noexcept { ::operator delete(p, std::align_val_t(kAlig
 // call on every allocation.
 #define PYFLUX_FAST_TLS __attribute__((tls_model("initial-exec")))
 
-// Trivially destructible, so that it can be read during and after the lists' destruction.
-thread_local bool lists_alive PYFLUX_FAST_TLS = false;
-
+// The thread's cached blocks. Trivially constructible and destructible: a thread_local with a
+// constructor or destructor gets a guard that every access checks through __tls_get_addr (the
+// initial-exec model covers the variable, not its guard): ~730 instructions of a W1 general step.
 struct Lists {
-    std::array<Block*, kClasses> head{};
-    std::array<int, kClasses> count{};
-    Lists() { lists_alive = true; }
-    ~Lists() {
-        lists_alive = false;
-        for (Block* b : head)
+    std::array<Block*, kClasses> head;
+    std::array<int, kClasses> count;
+};
+
+thread_local Lists lists PYFLUX_FAST_TLS;  // zero-initialised
+
+// Whether the thread caches freed blocks: not yet (nothing cached, so nothing to release), armed (its
+// release at thread exit is registered), or released (the thread is exiting: free, don't cache).
+enum class State : unsigned char { unarmed, armed, released };
+thread_local State state PYFLUX_FAST_TLS = State::unarmed;
+
+struct Releaser {
+    ~Releaser() {
+        state = State::released;
+        for (Block* b : lists.head)
             while (b) {
                 Block* next = b->next;
                 system_free(b);
                 b = next;
             }
+        lists = Lists{};  // allocations from later thread-exit destructors find nothing cached
     }
 };
 
-thread_local Lists lists PYFLUX_FAST_TLS;
+// On the thread's first caching: registers the release of its lists at thread exit. Only this rare
+// path touches a guarded thread_local.
+bool arm() {
+    if (state == State::released) return false;
+    static thread_local Releaser releaser;  // constructed here, destroyed at thread exit
+    (void)releaser;
+    state = State::armed;
+    return true;
+}
 
 }  // namespace
 
@@ -80,7 +98,7 @@ void* allocate(std::size_t bytes) {
 void deallocate(void* p, std::size_t bytes) noexcept {
     if (!p) return;
     const int c = kPooled ? class_of(bytes) : -1;
-    if (c < 0 || !lists_alive) return system_free(p);
+    if (c < 0 || (state != State::armed && !arm())) return system_free(p);
     Lists& l = lists;
     if (l.count[c] >= kKeptPerClass) return system_free(p);
     auto* b = static_cast<Block*>(p);
