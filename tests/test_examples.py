@@ -144,6 +144,13 @@ def test_mnist_example_main_on_tiny_data(example, tiny_mnist, tmp_path, capsys):
     assert {p.name for p in tmp_path.iterdir()} >= {f"{example.__name__.rsplit('.', 1)[1]}_digits.png"}
 
 
+@pytest.mark.parametrize("example", MNIST_EXAMPLES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_mnist_example_repeats_exactly_from_its_seed(example, tiny_mnist, tmp_path):
+    # fit draws its minibatch order from pyflux's default generator, which prepare seeds.
+    first, second = (example.main(quick=True, out=tmp_path / name, path=tiny_mnist, epochs=1) for name in "ab")
+    assert first == second
+
+
 @pytest.fixture(scope="module")
 def mnist_folder():
     default = Path(__file__).parents[2] / "shared/data/mnist"

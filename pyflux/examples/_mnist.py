@@ -49,7 +49,8 @@ def accuracy(model, X, labels):
 
 def prepare(path, seed, make_model, quick=False):
     """The data (X, Y, X_test, labels_test) and a new model built from ``seed``, printed; or None,
-    after printing one line saying why, when MNIST is not found."""
+    after printing one line saying why, when MNIST is not found. Also seeds pyflux's default
+    generator with ``seed``, which orders ``fit``'s minibatches, so that a run can be repeated."""
     folder, reason = find_mnist(path)
     if folder is None:
         print(f"skipped: {reason}")
@@ -58,6 +59,7 @@ def prepare(path, seed, make_model, quick=False):
     print(f"MNIST from {folder}: {data[0].shape[1]:,} training and {data[2].shape[1]:,} test images"
           f"{' (--quick: a subset)' if quick else ''}")
     model = make_model(np.random.default_rng(seed))
+    flux.seed(seed)
     print(model)
     return data, model
 
