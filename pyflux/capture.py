@@ -143,9 +143,9 @@ class CapturedTrain:
     cannot be fed from C++ (a notice says why; the caller then trains on the general path over
     ``self.data``). A loss that cannot be captured trains on the general path here."""
 
-    def __init__(self, loss, ps, states, data, make_args, step, bar, callbacks):
+    def __init__(self, loss, ps, states, data, prefix, bar, callbacks):
         self.loss, self.ps, self.states, self.data = loss, ps, states, data
-        self.make_args, self.general_step, self.bar, self.callbacks = make_args, step, bar, callbacks
+        self.prefix, self.bar, self.callbacks = prefix, bar, callbacks
         self._observations = 1
 
     def run(self):
@@ -170,7 +170,9 @@ class CapturedTrain:
         return losses
 
     def _args(self, parts, splat):
-        return self.make_args(tuple(parts) if splat else parts[0])
+        """The loss's arguments for one item given as its parts: the prefix, then the parts spread
+        (a tuple item) or the one part."""
+        return (*self.prefix, *parts) if splat else (*self.prefix, parts[0])
 
     def _capture(self, feed, splat, losses):
         """Step 0, traced and recorded; the program, or None (after the step is taken on the general
@@ -224,9 +226,7 @@ class CapturedTrain:
             f()
 
     def _general_item(self, item, i):
-        args = self.make_args(item)
-        grads, value = self.general_step(self.loss, args, self.ps, i)
-        _core.optimisers_update(self.ps, grads, self.states)
+        value = float(_core.train_steps(self.loss, self.ps, self.states, (item,), self.prefix, i)[0])
         if self.bar is not None:
             self.bar.step(value, item)
         for f in self.callbacks:

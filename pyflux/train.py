@@ -1,6 +1,5 @@
 """train: one pass over the data, a gradient step per item (Flux's ``train!``)."""
 
-import math
 import warnings
 
 import numpy as np
@@ -11,25 +10,6 @@ from pyflux.gradient import Params
 from pyflux.optimise import Rule, leaves_for, setup
 from pyflux.progress import Progress
 from pyflux.tree import trainables
-
-
-def _splat(item):
-    # Only a plain tuple is spread over the loss's arguments, as Flux does.
-    return item if type(item) is tuple else (item,)
-
-
-def _step(loss, args, ps, i):
-    """Records loss(*args) on a tape watching ps, checks the loss, and returns ps's gradients and the loss."""
-    tape = _core.Tape(ps)
-    with tape:
-        value = loss(*args)
-    if isinstance(value, tuple):
-        value = value[0]
-    grads = tape.gradient(value)
-    loss_value = float(value)
-    if not math.isfinite(loss_value):
-        raise ValueError(f"Loss is {loss_value} on data item {i} (counting from 0), stopping training")
-    return grads, loss_value
 
 
 _NOTHING_TO_TRAIN = ("no trainable arrays, so training would change nothing; weights must be Params "
@@ -103,12 +83,8 @@ def train(loss, model, data, opt, *, cb=None, progress=False, capture=False):
 
 def _pass(loss, ps, states, data, prefix, bar, callbacks, capture):
     """The steps of one pass, captured or not, the loss called as loss(*prefix, *item); their losses."""
-
-    def make_args(item):
-        return (*prefix, *_splat(item))
-
     if capture:
-        captured = CapturedTrain(loss, ps, states, data, make_args, _step, bar, callbacks)
+        captured = CapturedTrain(loss, ps, states, data, prefix, bar, callbacks)
         losses = captured.run()
         if losses is not None:
             return losses
@@ -117,8 +93,7 @@ def _pass(loss, ps, states, data, prefix, bar, callbacks, capture):
         return _core.train_steps(loss, ps, states, data, prefix)
     values = []
     for i, item in enumerate(data):
-        grads, value = _step(loss, make_args(item), ps, i)
-        _core.optimisers_update(ps, grads, states)
+        value = float(_core.train_steps(loss, ps, states, (item,), prefix, i)[0])
         values.append(value)
         if bar is not None:
             bar.step(value, item)

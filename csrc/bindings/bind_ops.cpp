@@ -315,15 +315,14 @@ void bind_ops(py::module_& m) {
         return wrap_result(out);
     }, py::arg("cond"), py::arg("a"), py::arg("b"), doc_of("where"));
     m.def("cat", [](py::handle xs, py::handle dims) {
-        const std::optional<int> axis = axis_arg(dims);
-        if (!axis) throw py::type_error("cat: dims must be an int, got None");
+        const int axis = required_axis(dims, "cat");
         std::vector<Tensor> parts = cat_operands(xs);
         autodiff::index_t total = 0;
         for (const Tensor& t : parts) total += t->size();
         Tensor out;
         {
             MaybeReleaseGil gil(total >= kReleaseGilElements);
-            out = autodiff::cat(parts, *axis);
+            out = autodiff::cat(parts, axis);
         }
         return wrap_result(out);
     }, py::arg("xs"), py::arg("dims"), doc_of("cat"));
@@ -333,15 +332,14 @@ void bind_ops(py::module_& m) {
     }, doc_of("index"));
     m.def("gather", [](py::handle x, py::handle indices, py::handle dims) {
         Tensor t = unary_operand(x, "gather");
-        const std::optional<int> axis = axis_arg(dims);
-        if (!axis) throw py::type_error("gather: dims must be an int, got None");
+        const int axis = required_axis(dims, "gather");
         std::optional<IndexArray> index = index_array_arg(indices, "gather");
         if (!index) {
             const std::optional<autodiff::index_t> i = int_arg(indices, "gather: indices");
             if (!i) throw py::index_error("gather: index " + std::string(py::str(indices)) + " is out of bounds");
             index = IndexArray{{*i}, autodiff::Shape{}};
         }
-        return wrap_result(autodiff::gather(t, *axis, std::move(index->values), index->shape));
+        return wrap_result(autodiff::gather(t, axis, std::move(index->values), index->shape));
     }, py::arg("x"), py::arg("indices"), py::arg("dims"), doc_of("gather"));
     m.def("transpose", [](py::handle x) { return wrap_result(autodiff::transpose(unary_operand(x, "transpose"))); },
           doc_of("transpose"));

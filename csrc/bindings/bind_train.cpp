@@ -1,6 +1,7 @@
-// The general path's pass over the data as one C++ loop: train (pyflux/train.py) hands it the steps
-// that need no Python between them (no progress display, no callbacks), so that each step costs the
-// loss function and its ops, not the interpreter running the loop around them.
+// The general path's training step, and its pass over the data as one C++ loop: train
+// (pyflux/train.py) hands it a whole pass when no Python is needed between steps (no progress
+// display, no callbacks), and one item at a time otherwise, so that each step costs the loss
+// function and its ops, not the interpreter running the loop around them.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -75,10 +76,11 @@ double step(PyObject* loss, const py::tuple& prefix, PyObject* item, const std::
     return v;
 }
 
-// train_steps(loss, params, optimisers, data, prefix): the losses of one pass (a float64 array).
+// train_steps(loss, params, optimisers, data, prefix[, first]): the losses of one pass (a float64 array).
 PyObject* train_steps(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "train_steps(loss, params, optimisers, data, prefix) takes 5 arguments (%zd given)",
+    if (nargs != 5 && nargs != 6) {
+        PyErr_Format(PyExc_TypeError,
+                     "train_steps(loss, params, optimisers, data, prefix[, first]) takes 5 or 6 arguments (%zd given)",
                      nargs);
         return nullptr;
     }
@@ -98,6 +100,10 @@ PyObject* train_steps(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         std::vector<optimisers::Update> updates;
         const py::iterator it = py::iter(py::handle(args[3]));
         Py_ssize_t i = 0;
+        if (nargs == 6) {
+            i = PyLong_AsSsize_t(args[5]);
+            if (i == -1 && PyErr_Occurred()) throw py::error_already_set();
+        }
         for (py::handle item : it) losses.push_back(step(loss, prefix, item.ptr(), ps, opts, updates, i++));
         py::array_t<double> out(static_cast<py::ssize_t>(losses.size()));
         std::copy(losses.begin(), losses.end(), out.mutable_data());
@@ -107,10 +113,10 @@ PyObject* train_steps(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 PyMethodDef functions[] = {
     {"train_steps", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(train_steps)), METH_FASTCALL,
-     "train_steps(loss, params, optimisers, data, prefix): the general path's pass of train over data with no\n"
-     "progress display and no callbacks: for each item, loss(*prefix, *item) (a plain tuple is spread) traced\n"
-     "on a tape watching params, then each parameter's optimiser (None: not updated). Returns the losses;\n"
-     "a NaN or infinite loss raises ValueError naming its item, before that item's update."},
+     "train_steps(loss, params, optimisers, data, prefix[, first]): train's general path over data: for each\n"
+     "item, loss(*prefix, *item) (a plain tuple is spread) traced on a tape watching params, then each\n"
+     "parameter's optimiser (None: not updated). Returns the losses; a NaN or infinite loss raises ValueError\n"
+     "naming its item (counted from first, default 0), before that item's update."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -90,6 +90,12 @@ std::optional<int> axis_arg(py::handle axis) {
     return static_cast<int>(*a);
 }
 
+int required_axis(py::handle dims, const char* op) {
+    const std::optional<int> axis = axis_arg(dims);
+    if (!axis) throw py::type_error(std::string(op) + ": dims must be an int, got None");
+    return *axis;
+}
+
 autodiff::Axes dims_arg(py::handle dims) {
     if (dims.is_none()) return std::nullopt;
     if (py::isinstance<py::tuple>(dims) || py::isinstance<py::list>(dims)) {

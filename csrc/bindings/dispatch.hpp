@@ -38,6 +38,9 @@ constexpr autodiff::index_t kMaxElements = std::numeric_limits<autodiff::index_t
 /// numpy-style axis argument: None or an int (IndexError when it cannot be an axis).
 std::optional<int> axis_arg(py::handle axis);
 
+/// An axis argument that must be an int: TypeError naming op for None.
+int required_axis(py::handle dims, const char* op);
+
 /// Axes as the ops take them: an int, a tuple or list of ints, or None (all axes).
 autodiff::Axes dims_arg(py::handle dims);
 
