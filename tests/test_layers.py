@@ -1,13 +1,17 @@
 """Dense and Chain (pyflux/layers/basic.py)."""
 
+import sys
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from gradcheck import check_gradient
 from strategies import ACTIVATION_REFERENCES, assert_forward_close
 
 import pyflux as flux
+from pyflux.activations import Activation
 
 ACTIVATIONS = {flux.identity: 0, flux.relu: 1, flux.sigmoid: 2, flux.tanh: 3}
 
@@ -320,3 +324,101 @@ def test_dense_extra_batch_dims_finite_differences(rng):
         d.weight, d.bias = ts[1], ts[2]
         return d(ts[0])
     check_gradient(f, [rng.standard_normal((3, 2, 4)), rng.standard_normal((2, 3)), rng.standard_normal(2)])
+
+
+# --- the compiled call ---------------------------------------------------------------------------
+# Dense.__call__ and Chain.__call__ are compiled (bindings/layer_calls.cpp): they take the common
+# calls themselves and hand the rest to _forward, the Python call. Either way the result is the same.
+
+_BUILT_IN = sorted({a for a in vars(flux).values() if isinstance(a, Activation)}, key=lambda a: a.name)
+_INPUTS = ["array", "tensor", "list", "other dtype", "other dtype tensor", "extra dims", "batch-first"]
+
+
+def _input(kind, x, dtype):
+    other = np.float64 if dtype == np.float32 else np.float32
+    if kind == "tensor":
+        return flux.Tensor(x.astype(dtype))
+    if kind == "list":
+        return x.tolist()
+    if kind == "other dtype":
+        return x.astype(other)
+    if kind == "other dtype tensor":
+        return flux.Tensor(x.astype(other))
+    if kind == "extra dims":
+        return np.stack([x, x], axis=-1).astype(dtype)
+    if kind == "batch-first":  # a transposed view of (batch, in)
+        return np.ascontiguousarray(x.T.astype(dtype)).T
+    return x.astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.sampled_from([(), (1,), (3,)]), st.sampled_from(_BUILT_IN + [None]),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.sampled_from(_INPUTS), st.integers(0, 2**32 - 1))
+def test_compiled_dense_call_equals_the_python_call(n_in, n_out, batch, act, dtype, bias, kind, seed):
+    rng = np.random.default_rng(seed)
+    σ = act if act is not None else (lambda z: z * 2 - 1)  # not built in: applied after the op
+    d = flux.Dense(rng.standard_normal((n_out, n_in)).astype(dtype), bias and rng.standard_normal(n_out), σ)
+    x = _input(kind, rng.standard_normal((n_in, *batch)), dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, expected = d(x), d._forward(x)
+    assert type(got) is type(expected) and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    # Inside gradient too, where the result is a traced value and the gradients must agree.
+    ps = flux.params(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grads = [flux.gradient(lambda: flux.sum(call(x) ** 2), ps) for call in (d, d._forward)]
+    for p in ps:
+        np.testing.assert_array_equal(grads[0][p], grads[1][p])
+
+
+def test_compiled_dense_call_uses_a_bias_assigned_as_an_array(rng):
+    d = flux.Dense(rng.standard_normal((3, 2)), False)
+    x = rng.standard_normal(2)
+    d.bias = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(d(x), np.asarray(d.weight) @ x + d.bias)
+    np.testing.assert_allclose(d._forward(x), np.asarray(d.weight) @ x + d.bias)
+
+
+def test_compiled_dense_call_errors_name_the_layer():
+    d = flux.Dense(2, 3, flux.relu)
+    with pytest.raises(TypeError, match="x"):
+        d()
+    with pytest.raises(TypeError):
+        d(np.ones(2, np.float32), np.ones(2, np.float32))
+    d.weight = "not a matrix"
+    with pytest.raises(AttributeError):
+        d(np.ones(2, np.float32))
+    with pytest.raises(TypeError, match="descriptor '__call__'"):
+        flux.Dense.__call__(flux.Chain(), np.ones(2))
+
+
+def test_compiled_chain_call_matches_its_python_call(rng):
+    layers = [flux.Dense(4, 3, flux.tanh), flux.Dense(3, 2), lambda v: v * 3]
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    for c in (flux.Chain(*layers), flux.Chain(a=layers[0], b=layers[1], c=layers[2])):
+        np.testing.assert_array_equal(c(x), c._forward(x))
+    c = flux.Chain(*layers)
+    c.layers = list(layers)  # not what the constructor makes: the Python call takes it
+    np.testing.assert_array_equal(c(x), flux.Chain(*layers)(x))
+
+
+def test_compiled_chain_call_passes_errors_and_keeps_no_references():
+    def fail(v):
+        raise KeyError("from the layer")
+
+    x = np.ones(2, np.float32)
+    c, failing = flux.Chain(flux.Dense(2, 2), flux.Dense(2, 2)), flux.Chain(flux.Dense(2, 2), fail)
+    before = sys.getrefcount(x)
+    for _ in range(200):
+        c(x)
+        with pytest.raises(KeyError, match="from the layer"):
+            failing(x)
+    assert sys.getrefcount(x) == before
+    pair = flux.Chain(lambda t: t)
+    args = (object(), object())
+    before = [sys.getrefcount(a) for a in args]
+    for _ in range(200):
+        assert pair(*args) == args
+    assert [sys.getrefcount(a) for a in args] == before

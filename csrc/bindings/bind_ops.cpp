@@ -212,41 +212,6 @@ std::vector<Tensor> cat_operands(py::handle xs) {
     return out;
 }
 
-// A Tensor or array-like in the layer's dtype: a Tensor of another dtype goes through the cast op.
-Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
-    Tensor t = as_tensor(obj);
-    if (!t) return tensor_from_object(obj, dtype, op);
-    return t->dtype == dtype ? t : autodiff::cast(t, dtype);
-}
-
-PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static const char* const names[] = {"W", "b", "x", "activation", "param"};
-    PyObject* parsed[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
-    if (!parse_arguments("dense", args, nargs, kwnames, names, 5, 4, parsed)) return nullptr;
-    return guarded([&] {
-        const long code = PyLong_AsLong(parsed[3]);
-        if (code == -1 && PyErr_Occurred()) throw py::error_already_set();
-        UnaryOp act;
-        if (!kernels::unary_op_of(code, &act))
-            throw py::value_error("dense: unknown activation code " + std::to_string(code));
-        double param = kernels::default_param(act);
-        if (parsed[4] && parsed[4] != Py_None) {
-            param = PyFloat_AsDouble(parsed[4]);
-            if (param == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-        }
-        Tensor W = unary_operand(parsed[0], "dense");
-        Tensor b = parsed[1] == Py_None ? Tensor{} : in_dtype(parsed[1], W->dtype, "dense");
-        Tensor x = in_dtype(parsed[2], W->dtype, "dense");
-        Tensor out;
-        {
-            const autodiff::index_t n = x->shape.ndim == 2 ? x->shape[1] : 1;
-            MaybeReleaseGil gil(W->size() * n >= kReleaseGilElements);
-            out = autodiff::dense(W, b, x, act, param);
-        }
-        return wrap_result(out).release().ptr();
-    });
-}
-
 template <int... k>
 void add_binary_methods(std::vector<PyMethodDef>& fs, std::integer_sequence<int, k...>) {
     (fs.push_back({kBinaryEntries[k].name, PYFLUX_FASTCALL(binary_entry<k>), METH_FASTCALL, kBinaryEntries[k].doc}), ...);

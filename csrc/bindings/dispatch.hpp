@@ -82,11 +82,15 @@ private:
     std::optional<py::gil_scoped_release> released_;
 };
 
+/// _core.dense(W, b, x, activation, param), a METH_FASTCALL | METH_KEYWORDS function (layer_calls.cpp).
+PyObject* dense_entry(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);
+
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_autodiff(py::module_& m);
 void bind_optimisers(py::module_& m);
 void bind_capture(py::module_& m);
 void bind_train(py::module_& m);
+void bind_layer_calls(py::module_& m);
 
 }  // namespace pyflux::bindings

@@ -15,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
     bindings::bind_optimisers(m);
     bindings::bind_capture(m);
     bindings::bind_train(m);
+    bindings::bind_layer_calls(m);
     m.def("set_num_threads", &kernels::set_num_threads, py::arg("n"),
           "Sets the threads used by OpenMP kernels and BLAS.");
     m.def("get_num_threads", &kernels::get_num_threads, "Threads used by OpenMP kernels and BLAS.");

@@ -77,7 +77,11 @@ class Dense(show.Shown):
         out, n_in = self.weight.shape
         return n_in, out
 
-    def __call__(self, x: Input) -> Array:
+    def _forward(self, x: Input) -> Array:
+        """The layer's call in full (checks, the float64 warning, conversions, more batch dimensions,
+        activations that are not built in). ``__call__`` is compiled: it runs the common calls (a
+        built-in activation, input of the weight's dtype shaped (in,) or (in, N)) itself and hands
+        every other call here."""
         n_out, n_in = self.weight.shape
         shape = getattr(x, "shape", None)
         if shape is None:
@@ -93,11 +97,13 @@ class Dense(show.Shown):
         if len(batch) > 1:
             x = x.reshape(n_in, -1)
         fused, param = (self.σ.code, self.σ.param) if isinstance(self.σ, Activation) else (0, None)
-        bias = self.bias if isinstance(self.bias, Param) else None
+        bias = None if self.bias is False or self.bias is None else self.bias
         y = _core.dense(self.weight, bias, x, fused, param)
         if not isinstance(self.σ, Activation):
             y = self.σ(y)
         return y.reshape(n_out, *batch) if len(batch) > 1 else y
+
+    __call__ = _forward  # replaced by the compiled call (_install_layer_calls, below Chain)
 
     def _compact(self):
         n_in, n_out = self.sizes
@@ -171,12 +177,16 @@ class Chain(show.Shown, NamedLayers):
                 raise TypeError(f"Chain: layer {key} is not callable: {layer!r}")
         self.layers = dict(named) if named else tuple(layers)
 
-    def __call__(self, *xs):
+    def _forward(self, *xs):
+        """The chain's call in Python. ``__call__`` is compiled and does the same itself when the
+        layers are a tuple or a dict, as the constructor makes them."""
         x = xs[0] if len(xs) == 1 else xs
         layers = self.layers
         for layer in (layers.values() if type(layers) is dict else layers):
             x = layer(x)
         return x
+
+    __call__ = _forward  # replaced by the compiled call (_install_layer_calls, below)
 
     def __iter__(self):
         return iter(self._sequence)
@@ -193,6 +203,9 @@ class Chain(show.Shown, NamedLayers):
                 return Chain(**{k: self.layers[k] for k in picked})
             return Chain(*(self.layers[k] for k in picked))
         return self._sequence[i]
+
+
+_core._install_layer_calls(Dense, Chain, Activation)
 
 
 def _sizes_and_activation(args, what):
