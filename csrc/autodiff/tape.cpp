@@ -58,6 +58,11 @@ void Tape::watch(const Tensor& t) {
     watched_.push_back(t);
 }
 
+void Tape::watch(const std::vector<Tensor>& ts) {
+    watched_.reserve(watched_.size() + ts.size());
+    for (const Tensor& t : ts) watch(t);
+}
+
 void Tape::release_leaves() {
     for (const Tensor& leaf : watched_) {
         std::uint64_t mine = generation_;

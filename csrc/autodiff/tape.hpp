@@ -54,6 +54,8 @@ public:
 
     /// Marks t as a leaf whose gradient is wanted.
     void watch(const Tensor& t);
+    /// Marks each of ts, with room for all of them made once.
+    void watch(const std::vector<Tensor>& ts);
     /// The leaves watched so far, in order.
     const std::vector<Tensor>& watched() const { return watched_; }
     /// t's value id on this tape (a watched leaf or the result of a recorded op), or -1.

@@ -45,7 +45,7 @@ std::string number_text(double v) { return std::isnan(v) ? "nan" : v > 0 ? "inf"
 double step(PyObject* loss, const py::tuple& prefix, PyObject* item, const std::vector<Tensor>& ps,
             const std::vector<optimisers::Optimiser*>& opts, std::vector<optimisers::Update>& updates, Py_ssize_t i) {
     Tape tape;
-    for (const Tensor& p : ps) tape.watch(p);
+    tape.watch(ps);
     tape.activate();
     py::object value = call_loss(loss, prefix, item);  // on an exception the tape deactivates as it goes
     tape.deactivate();

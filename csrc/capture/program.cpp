@@ -112,7 +112,7 @@ double Program::step(const std::vector<Tensor>& data, const std::vector<optimise
         values_[data_slots_[k]] = data[k];
     }
     Tape tape;
-    for (const Tensor& p : params_) tape.watch(p);
+    tape.watch(params_);
     tape.activate();
     try {
         for (const Op& op : program_) {
