@@ -26,7 +26,6 @@ py::object dense_result(const Tensor& W, const Tensor& b, const Tensor& x, Unary
     return wrap_result(out);
 }
 
-// An activation code and its parameter (None: the activation's default) as the kernels take them.
 // A Tensor or array-like in the layer's dtype: a Tensor of another dtype goes through the cast op.
 Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
     Tensor t = as_tensor(obj);
@@ -34,6 +33,7 @@ Tensor in_dtype(py::handle obj, DType dtype, const char* op) {
     return t->dtype == dtype ? t : autodiff::cast(t, dtype);
 }
 
+// An activation code and its parameter (None: the activation's default) as the kernels take them.
 std::pair<UnaryOp, double> activation_of(PyObject* code_obj, PyObject* param_obj) {
     const long code = PyLong_AsLong(code_obj);
     if (code == -1 && PyErr_Occurred()) throw py::error_already_set();
@@ -118,7 +118,7 @@ PyObject* through(PyObject* layer, PyObject* x) {
 PyObject* chain_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     PyObject* layers = PyObject_GetAttr(self, name_layers);
     if (!layers) return nullptr;
-    const py::object held = py::reinterpret_steal<py::object>(layers);
+    const py::object owned = py::reinterpret_steal<py::object>(layers);
     if (!PyTuple_CheckExact(layers) && !PyDict_CheckExact(layers)) return python_forward(self, args, nargs);
     PyObject* x = nargs == 1 ? Py_NewRef(args[0]) : PyTuple_New(nargs);
     if (nargs != 1)
