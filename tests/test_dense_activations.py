@@ -3,6 +3,8 @@ numpy's act(W @ x + b), written from the formulas in activation_references.py.""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from activation_references import PARAMETERISED, REFERENCES, reference
 
 import pyflux as flux
@@ -83,3 +85,42 @@ def test_dense_layer_gradient_matches_unfused(name):
     gW, gb = flux.gradient(unfused, W, b)
     np.testing.assert_allclose(np.asarray(g.weight), gW, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(np.asarray(g.bias), gb, rtol=1e-12, atol=1e-13)
+
+
+# One sample through a small layer takes plain loops in dense.cpp rather than the products: the
+# layer's answer and gradients for a sample must be those for the same sample inside a batch, for
+# every way a single sample can be laid out, on both sides of the small-product size (4,096 weights).
+_SINGLE_LAYOUTS = ["contiguous", "column of a matrix", "row of a batch-first matrix, transposed"]
+
+
+def _single(x, layout):
+    if layout == "column of a matrix":  # a strided 1-D view
+        return np.stack([x, np.zeros_like(x), np.ones_like(x)], axis=1)[:, 0]
+    if layout == "row of a batch-first matrix, transposed":  # (in, 1), Fortran-ordered
+        return x[None, :].T
+    return x
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 90), st.integers(1, 90), st.sampled_from(sorted(REFERENCES)),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.sampled_from(_SINGLE_LAYOUTS),
+       st.integers(0, 2**32 - 1))
+def test_one_sample_equals_its_column_of_a_batch(n_in, n_out, name, dtype, bias, layout, seed):
+    rng = np.random.default_rng(seed)
+    d = flux.Dense(rng.uniform(-1, 1, (n_out, n_in)).astype(dtype), bias and rng.uniform(-1, 1, n_out),
+                   activation(name))
+    x = rng.uniform(-2, 2, n_in).astype(dtype)
+    X = np.stack([x, rng.uniform(-2, 2, n_in).astype(dtype)], axis=1)  # x as column 0 of a batch
+    c = rng.uniform(-1, 1, n_out).astype(dtype)
+    single = _single(x, layout)
+    y = np.asarray(d(single)).reshape(n_out)
+    np.testing.assert_allclose(y, np.asarray(d(X))[:, 0], **TOL[dtype])
+    ps = flux.params(d)
+    one = flux.gradient(lambda: flux.sum(d(single).reshape(n_out) * c), ps)
+    batch = flux.gradient(lambda: flux.sum(d(X)[:, 0] * c), ps)
+    for p in ps:
+        np.testing.assert_allclose(one[p], batch[p], **TOL[dtype])
+    (dx,) = flux.gradient(lambda v: flux.sum(d(v) * c), x)
+    (dX,) = flux.gradient(lambda V: flux.sum(d(V)[:, 0] * c), X)
+    np.testing.assert_allclose(dx, dX[:, 0], **TOL[dtype])
+    np.testing.assert_array_equal(dX[:, 1], 0)
