@@ -394,6 +394,15 @@ def test_compiled_dense_call_errors_name_the_layer():
         flux.Dense.__call__(flux.Chain(), np.ones(2))
 
 
+def test_compiled_calls_take_keywords_as_the_python_calls_do(rng):
+    d, x = flux.Dense(2, 3, flux.relu), rng.standard_normal(2).astype(np.float32)
+    np.testing.assert_array_equal(d(x=x), d(x))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'y'"):
+        d(y=x)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'x'"):
+        flux.Chain(d)(x=x)
+
+
 def test_compiled_chain_call_matches_its_python_call(rng):
     layers = [flux.Dense(4, 3, flux.tanh), flux.Dense(3, 2), lambda v: v * 3]
     x = rng.standard_normal((4, 5)).astype(np.float32)

@@ -89,21 +89,22 @@ PyObject* fast_dense_call(PyObject* self, PyObject* x) {
     return dense_result(W, b, input, act, p).release().ptr();
 }
 
-// self._forward(*args): the layer's call in Python.
-PyObject* python_forward(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+// self._forward(*args, **kwargs): the layer's call in Python (vectorcall's arguments, keywords
+// named by kwnames after the positional ones).
+PyObject* python_forward(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     PyObject* forward = PyObject_GetAttr(self, name_forward);
     if (!forward) return nullptr;
-    PyObject* y = PyObject_Vectorcall(forward, args, static_cast<std::size_t>(nargs), nullptr);
+    PyObject* y = PyObject_Vectorcall(forward, args, static_cast<std::size_t>(nargs), kwnames);
     Py_DECREF(forward);
     return y;
 }
 
-PyObject* dense_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs == 1) {
+PyObject* dense_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    if (nargs == 1 && !kwnames) {
         PyObject* y = guarded([&] { return fast_dense_call(self, args[0]); });
         if (y || PyErr_Occurred()) return y;
     }
-    return python_forward(self, args, nargs);
+    return python_forward(self, args, nargs, kwnames);
 }
 
 // x passed through each layer in turn (a new reference, or null with the layer's error set).
@@ -115,11 +116,12 @@ PyObject* through(PyObject* layer, PyObject* x) {
 
 // Chain.__call__(*xs): the layers of self.layers (a tuple, or a dict in its order) applied in turn
 // to xs[0], or to the tuple xs when there are several.
-PyObject* chain_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+PyObject* chain_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     PyObject* layers = PyObject_GetAttr(self, name_layers);
     if (!layers) return nullptr;
     const py::object owned = py::reinterpret_steal<py::object>(layers);
-    if (!PyTuple_CheckExact(layers) && !PyDict_CheckExact(layers)) return python_forward(self, args, nargs);
+    if (kwnames || (!PyTuple_CheckExact(layers) && !PyDict_CheckExact(layers)))
+        return python_forward(self, args, nargs, kwnames);
     PyObject* x = nargs == 1 ? Py_NewRef(args[0]) : PyTuple_New(nargs);
     if (nargs != 1)
         for (Py_ssize_t i = 0; x && i < nargs; ++i) PyTuple_SET_ITEM(x, i, Py_NewRef(args[i]));
@@ -138,11 +140,11 @@ PyObject* chain_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 PyMethodDef dense_call_def = {
-    "__call__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(dense_call)), METH_FASTCALL,
-    "__call__($self, x, /)\n--\n\nσ.(W x .+ b) for one sample (in,) or a batch (in, N...): the layer's forward pass."};
+    "__call__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(dense_call)), METH_FASTCALL | METH_KEYWORDS,
+    "__call__($self, x)\n--\n\nσ.(W x .+ b) for one sample (in,) or a batch (in, N...): the layer's forward pass."};
 
 PyMethodDef chain_call_def = {
-    "__call__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(chain_call)), METH_FASTCALL,
+    "__call__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(chain_call)), METH_FASTCALL | METH_KEYWORDS,
     "__call__($self, /, *xs)\n--\n\nThe layers applied in turn to x (or to the tuple of several arguments)."};
 
 // cls.__call__ = a method descriptor for def.
