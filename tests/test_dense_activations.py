@@ -87,9 +87,9 @@ def test_dense_layer_gradient_matches_unfused(name):
     np.testing.assert_allclose(np.asarray(g.bias), gb, rtol=1e-12, atol=1e-13)
 
 
-# One sample through a small layer takes plain loops in dense.cpp rather than the products: the
-# layer's answer and gradients for a sample must be those for the same sample inside a batch, for
-# every way a single sample can be laid out, on both sides of the small-product size (4,096 weights).
+# A small layer calls gemm's small loop directly (dense.cpp), a larger one gemm: the layer's answer
+# and gradients for a sample must be those for the same sample inside a batch, for every way a
+# single sample can be laid out, on both sides of the small-product size (4,096 weights).
 _SINGLE_LAYOUTS = ["contiguous", "column of a matrix", "row of a batch-first matrix, transposed"]
 
 

@@ -145,7 +145,7 @@ def test_mnist_example_main_on_tiny_data(example, tiny_mnist, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("example", MNIST_EXAMPLES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
-def test_mnist_example_repeats_exactly_from_its_seed(example, tiny_mnist, tmp_path):
+def test_mnist_example_repeats_from_its_seed(example, tiny_mnist, tmp_path):
     # fit draws its minibatch order from pyflux's default generator, which prepare seeds. Equal to
     # rounding, not bitwise: how many threads the kernels and BLAS use follows the load from other
     # processes, and with it the order in which some sums are taken.

@@ -6,15 +6,17 @@ namespace pyflux::kernels {
 
 namespace {
 
-// One sample through a layer whose products gemm would give to its small loop: plain loops here,
-// whose sums run in the same order as that loop's, without the generic product's dispatch (which
-// costs more than such a product) and without the threads' set-up for the bias gradient.
-bool single_small(index_t out, index_t in, index_t N) { return N == 1 && small_gemm_size(out, 1, in); }
+// A layer whose products gemm gives to its small loop (out x in x N small; all three products have
+// that size) calls the loop directly, and sums the bias gradient on this thread: for such sizes the
+// generic product's dispatch and the threads' set-up cost more than the work.
+bool small_layer(index_t out, index_t in, index_t N) { return small_gemm_size(out, N, in); }
 
-// The stride between a single sample's features.
+// C = op(A) op(B), through gemm or, when direct, straight through its small loop.
 template <class T>
-index_t feature_stride(DenseInput<T> x) {
-    return x.transposed ? 1 : x.ld;
+void product(bool direct, bool ta, bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
+             index_t ldb, T* C, index_t ldc) {
+    if (direct) return small_gemm<T>(ta, tb)(M, N, K, T(1), A, lda, B, ldb, T(0), C, ldc);
+    gemm<T>(ta, tb, M, N, K, T(1), A, lda, B, ldb, T(0), C, ldc);
 }
 
 }  // namespace
@@ -23,17 +25,8 @@ template <class T>
 void dense_forward(UnaryOp act, double param, index_t out, index_t in, index_t N, const T* W,
                    DenseInput<T> x, const T* b, T* z, T* y) {
     T* pre = z ? z : y;
-    if (single_small(out, in, N)) {
-        const index_t sx = feature_stride(x);
-        for (index_t o = 0; o < out; ++o) {
-            T acc = 0;
-            for (index_t k = 0; k < in; ++k) acc += W[o * in + k] * x.data[k * sx];
-            pre[o] = acc;
-        }
-    } else {
-        // [out x in] . [in x N] -> [out x N]
-        gemm<T>(false, x.transposed, out, N, in, T(1), W, in, x.data, x.ld, T(0), pre, N);
-    }
+    // [out x in] . [in x N] -> [out x N]
+    product(small_layer(out, in, N), false, x.transposed, out, N, in, W, in, x.data, x.ld, pre, N);
     bias_activation_forward(act, param, out, N, b, pre, y);
 }
 
@@ -45,35 +38,24 @@ void dense_backward(UnaryOp act, double param, index_t out, index_t in, index_t 
         unary_backward(act, param, out * N, dy, saved, dz_scratch);
         dz = dz_scratch;
     }
-    if (single_small(out, in, N)) {
-        const index_t sx = feature_stride(x);
-        for (index_t o = 0; o < out; ++o) {
-            if (db) db[o] = T(0) + dz[o];
-            if (dW)
-                for (index_t k = 0; k < in; ++k) dW[o * in + k] = dz[o] * x.data[k * sx];
-        }
-        if (dx)
-            for (index_t k = 0; k < in; ++k) {
-                T acc = 0;
-                for (index_t o = 0; o < out; ++o) acc += W[o * in + k] * dz[o];
-                dx[k] = acc;
-            }
-        return;
-    }
+    const bool direct = small_layer(out, in, N);
     if (db) {
-        const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(N, 1));
-        parallel_for(out, grain, [&](index_t begin, index_t end) {
+        auto sums = [&](index_t begin, index_t end) {
             for (index_t o = begin; o < end; ++o) {
                 T acc = 0;
                 for (index_t j = 0; j < N; ++j) acc += dz[o * N + j];
                 db[o] = acc;
             }
-        });
+        };
+        if (direct)
+            sums(0, out);
+        else
+            parallel_for(out, std::max<index_t>(1, kGrain / std::max<index_t>(N, 1)), sums);
     }
     // dW: [out x N] . x^T [N x in] -> [out x in]
-    if (dW) gemm<T>(false, !x.transposed, out, in, N, T(1), dz, N, x.data, x.ld, T(0), dW, in);
+    if (dW) product(direct, false, !x.transposed, out, in, N, dz, N, x.data, x.ld, dW, in);
     // dx: W^T [in x out] . [out x N] -> [in x N]
-    if (dx) gemm<T>(true, false, in, N, out, T(1), W, in, dz, N, T(0), dx, N);
+    if (dx) product(direct, true, false, in, N, out, W, in, dz, N, dx, N);
 }
 
 template void dense_forward<float>(UnaryOp, double, index_t, index_t, index_t, const float*, DenseInput<float>,
