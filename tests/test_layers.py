@@ -11,6 +11,7 @@ from gradcheck import check_gradient
 from strategies import ACTIVATION_REFERENCES, assert_forward_close
 
 import pyflux as flux
+from pyflux import _core
 from pyflux.activations import Activation
 
 ACTIVATIONS = {flux.identity: 0, flux.relu: 1, flux.sigmoid: 2, flux.tanh: 3}
@@ -411,6 +412,33 @@ def test_compiled_chain_call_matches_its_python_call(rng):
     c = flux.Chain(*layers)
     c.layers = list(layers)  # not what the constructor makes: the Python call takes it
     np.testing.assert_array_equal(c(x), flux.Chain(*layers)(x))
+
+
+def test_subclasses_and_reassigned_calls_are_called(rng):
+    # Dense and Chain take calls in their type's slot; a subclass's own __call__, or a __call__
+    # assigned to the class later, must still be the one that runs, alone or inside a Chain.
+    class Doubled(flux.Dense):
+        def __call__(self, x):
+            return 2 * super().__call__(x)
+
+    class Inherits(flux.Dense):
+        pass
+
+    x = rng.standard_normal(2).astype(np.float32)
+    doubled, inherits = Doubled(2, 2), Inherits(2, 2)
+    np.testing.assert_allclose(doubled(x), 2 * doubled._forward(x), rtol=1e-6)
+    np.testing.assert_allclose(flux.Chain(doubled, flux.Chain(doubled))(x), doubled(doubled(x)), rtol=1e-6)
+    np.testing.assert_allclose(doubled(doubled(x)), 2 * doubled._forward(2 * doubled._forward(x)), rtol=1e-6)
+    np.testing.assert_array_equal(flux.Chain(inherits)(x), inherits._forward(x))
+    d = flux.Dense(2, 2)
+    compiled = flux.Dense.__dict__["__call__"]
+    try:
+        flux.Dense.__call__ = lambda self, x: "replaced"
+        assert d(x) == "replaced" and flux.Chain(d)(x) == "replaced"
+    finally:
+        flux.Dense.__call__ = compiled
+        _core._install_layer_calls(flux.Dense, flux.Chain, Activation)
+    np.testing.assert_array_equal(d(x), d._forward(x))
 
 
 def test_compiled_chain_call_passes_errors_and_keeps_no_references():

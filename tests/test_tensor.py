@@ -76,3 +76,44 @@ def test_traced_scalar_still_converts_to_float():
         s = C.sum(t)
         assert s.traced and float(s) == 3.5 and s.item() == 3.5
         assert "traced" in repr(s)
+
+
+# Small tensors keep their bytes in their own block (no storage of their own): whatever views them
+# must keep that block alive, and gradients that share one buffer must still come back apart.
+SIZES = [3, 12, 13, 200]  # elements of float32: inside the tensor's block up to 12, separate beyond
+
+
+def _churn():
+    """Allocates and frees many tensors of every size, reusing any block freed too early."""
+    for n in SIZES * 50:
+        C.mul(C.Tensor(np.full(n, -9.0, np.float32)), C.Tensor(np.float32(2.0)))
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_numpy_result_outlives_its_tensor(n):
+    values = np.arange(n, dtype=np.float32)
+    result = C.mul(C.Tensor(values), C.Tensor(np.float32(1.0)))  # numpy over a tensor nothing else holds
+    assert isinstance(result, np.ndarray)
+    _churn()
+    np.testing.assert_array_equal(result, values)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_view_outlives_its_tensor(n):
+    values = np.arange(n, dtype=np.float32)
+    t = C.Tensor(values)
+    v = C.reshape(t, (n, 1))  # numpy over a view of t
+    del t
+    _churn()
+    np.testing.assert_array_equal(np.asarray(v)[:, 0], values)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_gradients_sharing_a_buffer_come_back_apart(n):
+    a, b = C.Tensor(np.ones(n, np.float32)), C.Tensor(np.ones(n, np.float32))
+    tape = C.Tape([a, b])
+    with tape:
+        loss = C.sum(C.add(a, b))  # d(a + b) hands one gradient to both
+    ga, gb = (np.asarray(g) for g in tape.gradient(loss, [a, b]))
+    ga[0] = 5.0
+    np.testing.assert_array_equal(gb, np.ones(n, np.float32))

@@ -48,7 +48,7 @@ std::vector<Tensor> Tape::backward(const Tensor& loss, const std::vector<Tensor>
         // Rules pass gradients through unchanged where they can (d(a+b) = (1, 1)), so two results
         // may be one tensor; each caller gets its own so that changing one cannot change another.
         for (const Tensor& earlier : result)
-            if (g && earlier && earlier->storage == g->storage) {
+            if (g && earlier && same_memory(earlier, g)) {
                 g = contiguous_copy(g);
                 break;
             }

@@ -27,10 +27,9 @@ struct Block {
 
 // Size class of a request, or -1 when it is too large to pool.
 int class_of(std::size_t bytes) {
-    std::size_t size = 64;
-    for (int c = 0; c < kClasses; ++c, size *= 2)
-        if (bytes <= size) return c;
-    return -1;
+    if (bytes <= 64) return 0;
+    const int c = 64 - __builtin_clzll(bytes - 1) - 6;  // the power of two at or above bytes is 64 << c
+    return c < kClasses ? c : -1;
 }
 
 std::size_t class_bytes(int c) { return std::size_t(64) << c; }

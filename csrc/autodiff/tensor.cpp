@@ -33,7 +33,7 @@ Shape make_shape(std::initializer_list<index_t> dims) {
     return s;
 }
 
-bool TensorImpl::is_contiguous() const {
+bool contiguous_layout(const Shape& shape, const Strides& strides) {
     index_t expected = 1;
     for (int d = shape.ndim - 1; d >= 0; --d) {
         if (shape[d] != 1 && strides[d] != expected) return false;
@@ -41,6 +41,8 @@ bool TensorImpl::is_contiguous() const {
     }
     return true;
 }
+
+bool TensorImpl::is_contiguous() const { return contiguous_layout(shape, strides); }
 
 Strides contiguous_strides(const Shape& shape) {
     Strides s{};
@@ -74,20 +76,46 @@ std::shared_ptr<void> allocate(std::size_t bytes) {
     return std::shared_ptr<void>(p, std::free);
 }
 
+// A tensor of a few elements (a sample's activations, a bias, a scalar) with its bytes after it in
+// one pooled block: half the allocations, reference counts and frees of a separate storage. The
+// size fills the pool's 256-byte class with the control block and the TensorImpl.
+constexpr std::size_t kInlineBytes = 48;
+
+struct InlineTensor : TensorImpl {
+    InlineTensor(DType dtype, const Shape& shape) : TensorImpl(dtype, shape, contiguous_strides(shape)) {
+        data = bytes;
+    }
+    alignas(16) unsigned char bytes[kInlineBytes];  // uninitialised
+};
+
+void check_allocatable(const Shape& shape) {
+    for (int d = 0; d < shape.ndim; ++d)
+        if (shape[d] < 0) throw std::invalid_argument("shape " + shape.str() + " has a negative dimension");
+    if (shape.size() > static_cast<index_t>(PTRDIFF_MAX / 8))
+        throw std::invalid_argument("shape " + shape.str() + " is too large to allocate");
+}
+
 }  // namespace
 
 Tensor empty(DType dtype, const Shape& shape) {
-    auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>());
-    t->dtype = dtype;
-    t->shape = shape;
-    t->strides = contiguous_strides(shape);
-    const index_t n = shape.size();
-    for (int d = 0; d < shape.ndim; ++d)
-        if (shape[d] < 0) throw std::invalid_argument("shape " + shape.str() + " has a negative dimension");
-    if (n > static_cast<index_t>(PTRDIFF_MAX / 8)) throw std::invalid_argument("shape " + shape.str() + " is too large to allocate");
-    t->storage = allocate(static_cast<std::size_t>(n) * itemsize(dtype));
+    check_allocatable(shape);
+    const std::size_t bytes = static_cast<std::size_t>(shape.size()) * itemsize(dtype);
+    if (bytes <= kInlineBytes) return std::allocate_shared<InlineTensor>(pool::Allocator<InlineTensor>(), dtype, shape);
+    auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), dtype, shape, contiguous_strides(shape));
+    t->storage = allocate(bytes);
     t->data = t->storage.get();
     return t;
+}
+
+std::shared_ptr<void> memory_owner(const Tensor& t) {
+    return t->storage ? t->storage : std::shared_ptr<void>(t, t->data);
+}
+
+bool same_memory(const Tensor& a, const Tensor& b) {
+    // A view of a tensor with its bytes in its own block holds it as storage, pointing at its data.
+    const void* base_a = a->storage ? a->storage.get() : a->data;
+    const void* base_b = b->storage ? b->storage.get() : b->data;
+    return base_a == base_b;
 }
 
 Tensor full(DType dtype, const Shape& shape, double value) {
@@ -102,10 +130,7 @@ Tensor full(DType dtype, const Shape& shape, double value) {
 Tensor zeros(DType dtype, const Shape& shape) { return full(dtype, shape, 0.0); }
 
 Tensor wrap(DType dtype, const Shape& shape, const Strides& strides, void* data, std::shared_ptr<void> owner) {
-    auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>());
-    t->dtype = dtype;
-    t->shape = shape;
-    t->strides = strides;
+    auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), dtype, shape, strides);
     t->data = data;
     t->storage = std::move(owner);
     return t;
@@ -113,20 +138,22 @@ Tensor wrap(DType dtype, const Shape& shape, const Strides& strides, void* data,
 
 Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, index_t offset_elements) {
     char* base = static_cast<char*>(t->data) + offset_elements * static_cast<index_t>(itemsize(t->dtype));
-    return wrap(t->dtype, shape, strides, base, t->storage);
+    return wrap(t->dtype, shape, strides, base, memory_owner(t));
 }
 
 Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : contiguous_copy(t); }
 
-Tensor contiguous_copy(const Tensor& t) {
-    Tensor out = empty(t->dtype, t->shape);
-    if (t->is_contiguous()) {
-        std::memcpy(out->data, t->data, static_cast<std::size_t>(t->size()) * itemsize(t->dtype));
+Tensor contiguous_copy(const Tensor& t) { return copy_of(t->dtype, t->shape, t->strides, t->data); }
+
+Tensor copy_of(DType dtype, const Shape& shape, const Strides& strides, const void* data) {
+    Tensor out = empty(dtype, shape);
+    if (contiguous_layout(shape, strides)) {
+        std::memcpy(out->data, data, static_cast<std::size_t>(out->size()) * itemsize(dtype));
         return out;
     }
-    dispatch(t->dtype, [&](auto tag) {
+    dispatch(dtype, [&](auto tag) {
         using T = decltype(tag);
-        kernels::strided_copy<T>(t->shape.ndim, t->shape.dims.data(), t->ptr<T>(), t->strides.data(),
+        kernels::strided_copy<T>(shape.ndim, shape.dims.data(), static_cast<const T*>(data), strides.data(),
                                  out->ptr<T>(), out->strides.data());
     });
     return out;

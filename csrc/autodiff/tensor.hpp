@@ -52,10 +52,14 @@ using Strides = std::array<index_t, kMaxDims>;
 
 class TensorImpl {
 public:
+    TensorImpl() = default;
+    TensorImpl(DType dtype, const Shape& shape, const Strides& strides) : dtype(dtype), shape(shape), strides(strides) {}
+
     DType dtype = DType::f32;
     Shape shape;
     Strides strides{};                 // in elements
-    std::shared_ptr<void> storage;     // keeps the memory alive; may be shared by views
+    std::shared_ptr<void> storage;     // keeps the memory alive; may be shared by views; null when the
+                                       // bytes live in the tensor's own block (see memory_owner)
     void* data = nullptr;              // first element
 
     // Tape bookkeeping: the value is traced as value_id when tape_generation matches the active
@@ -76,13 +80,20 @@ public:
 
 using Tensor = std::shared_ptr<TensorImpl>;
 
-/// A new contiguous tensor with uninitialised, 64-byte aligned storage.
+/// A new contiguous tensor with uninitialised storage: 64-byte aligned, or for a small tensor
+/// 16-byte aligned in the tensor's own block (one allocation, no storage of its own).
 Tensor empty(DType dtype, const Shape& shape);
 Tensor zeros(DType dtype, const Shape& shape);
 Tensor full(DType dtype, const Shape& shape, double value);
 
 /// A tensor over existing memory; `owner` keeps it alive.
 Tensor wrap(DType dtype, const Shape& shape, const Strides& strides, void* data, std::shared_ptr<void> owner);
+
+/// What keeps t's memory alive: its storage, or t itself when its bytes live in its own block.
+std::shared_ptr<void> memory_owner(const Tensor& t);
+
+/// Whether a and b are views of one buffer.
+bool same_memory(const Tensor& a, const Tensor& b);
 
 /// A view sharing t's storage (no tape involvement).
 Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, index_t offset_elements);
@@ -93,8 +104,14 @@ Tensor contiguous(const Tensor& t);
 /// A contiguous copy with its own storage, always (no tape involvement).
 Tensor contiguous_copy(const Tensor& t);
 
+/// A new contiguous tensor holding a copy of the elements at data, laid out by strides (in elements).
+Tensor copy_of(DType dtype, const Shape& shape, const Strides& strides, const void* data);
+
 /// A contiguous copy converted to dtype (no tape involvement).
 Tensor converted(const Tensor& t, DType dtype);
+
+/// Whether strides (in elements) lay an array of this shape out in C order.
+bool contiguous_layout(const Shape& shape, const Strides& strides);
 
 /// Strides of a C-ordered array of this shape.
 Strides contiguous_strides(const Shape& shape);

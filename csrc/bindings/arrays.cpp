@@ -58,20 +58,16 @@ Tensor tensor_from_array(const py::array& arr_in, std::optional<DType> want, con
         py::array converted = arr_in.attr("astype")(numpy_dtype(target), py::arg("copy") = true);
         return tensor_from_array(converted, target, op);
     }
-    Tensor view = autodiff::wrap(target, shape, strides, proxy->data, nullptr);
-    if (shape.size() * item <= kCopyBytes) {
-        // Copying a small array is cheaper than keeping it alive (and releasing it under the GIL).
-        return autodiff::contiguous_copy(view);
-    }
-    view->storage = keep_alive(arr_in);
-    return view;
+    // Copying a small array is cheaper than keeping it alive (and releasing it under the GIL).
+    if (shape.size() * item <= kCopyBytes) return autodiff::copy_of(target, shape, strides, proxy->data);
+    return autodiff::wrap(target, shape, strides, proxy->data, keep_alive(arr_in));
 }
 
 Tensor tensor_from_object(py::handle obj, std::optional<DType> want, const char* op) {
     if (py::isinstance<py::array>(obj)) return tensor_from_array(py::reinterpret_borrow<py::array>(obj), want, op);
     if (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyBool_Check(obj.ptr())) {
         // A Python number takes the other operand's dtype, as in numpy 2.
-        const double v = PyFloat_AsDouble(obj.ptr());
+        const double v = PyFloat_Check(obj.ptr()) ? PyFloat_AS_DOUBLE(obj.ptr()) : PyLong_AsDouble(obj.ptr());
         if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();  // an int beyond float range
         Tensor t = autodiff::empty(want ? *want : DType::f64, autodiff::Shape{});
         if (t->dtype == DType::f32) *t->ptr<float>() = static_cast<float>(v);
@@ -96,7 +92,7 @@ py::array to_numpy(const Tensor& t) {
         shape[static_cast<size_t>(d)] = t->shape[d];
         strides[static_cast<size_t>(d)] = t->strides[d] * item;
     }
-    auto* owner = new std::shared_ptr<void>(t->storage);
+    auto* owner = new std::shared_ptr<void>(autodiff::memory_owner(t));
     py::capsule base(owner, [](void* p) { delete static_cast<std::shared_ptr<void>*>(p); });
     return py::array(numpy_dtype(t->dtype), shape, strides, t->data, base);
 }

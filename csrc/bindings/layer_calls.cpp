@@ -107,9 +107,29 @@ PyObject* dense_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, Py
     return python_forward(self, args, nargs, kwnames);
 }
 
+PyObject* chain_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);
+
+// The types' tp_call (install_layer_calls): a call d(x) comes here straight from the interpreter,
+// without Python's generic slot, which looks __call__ up and calls the method descriptor (about
+// 500 instructions a call). Subclasses keep the generic slot, and with it any __call__ they define.
+template <PyObject* (*Call)(PyObject*, PyObject* const*, Py_ssize_t, PyObject*)>
+PyObject* call_slot(PyObject* self, PyObject* args, PyObject* kwargs) {
+    if (kwargs && PyDict_GET_SIZE(kwargs)) {
+        PyObject* forward = PyObject_GetAttr(self, name_forward);
+        if (!forward) return nullptr;
+        PyObject* y = PyObject_Call(forward, args, kwargs);
+        Py_DECREF(forward);
+        return y;
+    }
+    return Call(self, &PyTuple_GET_ITEM(args, 0), PyTuple_GET_SIZE(args), nullptr);
+}
+
 // x passed through each layer in turn (a new reference, or null with the layer's error set).
 PyObject* through(PyObject* layer, PyObject* x) {
-    PyObject* y = PyObject_CallOneArg(layer, x);
+    const ternaryfunc slot = Py_TYPE(layer)->tp_call;
+    PyObject* y = slot == &call_slot<dense_call>   ? dense_call(layer, &x, 1, nullptr)
+                  : slot == &call_slot<chain_call> ? chain_call(layer, &x, 1, nullptr)
+                                                   : PyObject_CallOneArg(layer, x);
     Py_DECREF(x);
     return y;
 }
@@ -165,6 +185,10 @@ void install_layer_calls(py::handle dense, py::handle chain, py::handle activati
     Py_XSETREF(activation_type, py::reinterpret_borrow<py::object>(activation).release().ptr());
     set_call(dense, &dense_call_def);
     set_call(chain, &chain_call_def);
+    // Setting __call__ gave the types Python's generic slot; they take the calls directly instead.
+    // Assigning __call__ again (on the class or a subclass) resets the slot as Python does.
+    reinterpret_cast<PyTypeObject*>(dense.ptr())->tp_call = &call_slot<dense_call>;
+    reinterpret_cast<PyTypeObject*>(chain.ptr())->tp_call = &call_slot<chain_call>;
 }
 
 }  // namespace

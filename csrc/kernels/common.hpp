@@ -25,17 +25,11 @@ inline std::atomic<bool> forked_child{false};
 /// Registers the fork handler that sets forked_child (once per process).
 void install_fork_handler();
 
-// Runs body(begin, end) over [0, n) split across OpenMP threads, or serially when the work is
-// smaller than two grains, we are already inside a parallel region, in a forked child, or while
-// other processes compete for the cores (contention.hpp).
+// parallel_for's threaded part: body over [0, n) split across OpenMP threads, or serially inside a
+// parallel region, in a forked child, or while other processes compete for the cores
+// (contention.hpp). Kept out of line so that the serial case inlines into every kernel.
 template <class Body>
-void parallel_for(index_t n, index_t grain, Body&& body) {
-    if (n <= 0) return;
-    if (grain < 1) grain = 1;
-    if (n < 2 * grain) {
-        body(index_t{0}, n);
-        return;
-    }
+__attribute__((noinline)) void parallel_for_threads(index_t n, index_t grain, Body& body) {
     const int max_threads = forked_child.load(std::memory_order_relaxed) ? 1 : omp_get_max_threads();
     if (max_threads < 2 || omp_in_parallel() || contended()) {
         body(index_t{0}, n);
@@ -55,6 +49,19 @@ void parallel_for(index_t n, index_t grain, Body&& body) {
         if (begin < end) body(begin, end);
     }
     started.report(team);
+}
+
+// Runs body(begin, end) over [0, n): on this thread when the work is smaller than two grains (the
+// case of a per-sample step's tiny arrays, with no call in between), else parallel_for_threads.
+template <class Body>
+inline void parallel_for(index_t n, index_t grain, Body&& body) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (n < 2 * grain) {
+        body(index_t{0}, n);
+        return;
+    }
+    parallel_for_threads(n, grain, body);
 }
 
 }  // namespace pyflux::kernels
