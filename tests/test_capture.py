@@ -69,6 +69,42 @@ def test_lecture_linear_regression_replays(form):
     _assert_same(general, captured, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("layout", ["rows", "float32 rows", "column slice", "fortran", "separate", "permuted",
+                                    "one copied"])
+def test_items_of_any_layout_replay(layout):
+    # Items that are consecutive rows of C-ordered arrays are read in place; any other layout is
+    # stacked into a copy first. Either way the captured run is the general path's.
+    x, y = _linear_problem(60)
+    dtype = np.float32 if layout == "float32 rows" else np.float64
+    x, y = x.astype(dtype), y.astype(dtype)
+    if layout == "column slice":
+        x = np.hstack([x, x])[:, :5]
+    elif layout == "fortran":
+        x, y = np.asfortranarray(x), np.asfortranarray(y)
+    items = list(zip(x, y))
+    if layout == "separate":
+        items = [(a.copy(), b.copy()) for a, b in items]
+    elif layout == "permuted":
+        items = [items[i] for i in np.random.default_rng(1).permutation(len(items))]
+    elif layout == "one copied":
+        items[30] = (items[30][0].copy(), items[30][1])
+    del x, y  # the items alone keep their arrays alive
+
+    def run(params, capture):
+        W, b = params
+        return flux.train(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), flux.params(W, b), items,
+                          flux.Descent(0.01), capture=capture)
+
+    def make():
+        return [flux.param(np.full((2, 5), 0.5, dtype)), flux.param(np.zeros(2, dtype))]
+
+    general, captured = [(_without_notice(run, ps, c), [np.array(p) for p in ps]) for c in (False, True)
+                         for ps in [make()]]
+    assert len(captured[0]) == len(items)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    _assert_same(general, captured, rtol=tol, atol=tol)
+
+
 def test_captured_losses_are_the_losses_before_each_update():
     x, y = _linear_problem(5)
     W, b = flux.param(np.zeros((2, 5))), flux.param(np.zeros(2))

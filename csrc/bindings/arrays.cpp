@@ -4,10 +4,7 @@
 #include <string>
 
 namespace pyflux::bindings {
-namespace {
 
-// The array stays alive while any tensor views it. The last owner may let go without the GIL (in
-// a kernel or the backward sweep), so the release takes it.
 std::shared_ptr<void> keep_alive(const py::array& arr) {
     PyObject* obj = arr.ptr();
     Py_INCREF(obj);
@@ -17,6 +14,8 @@ std::shared_ptr<void> keep_alive(const py::array& arr) {
         PyGILState_Release(state);
     });
 }
+
+namespace {
 
 // Arrays up to this size are copied rather than borrowed.
 constexpr autodiff::index_t kCopyBytes = 512;

@@ -21,6 +21,10 @@ using autodiff::TensorImpl;
 
 py::dtype numpy_dtype(DType dtype);
 
+/// An owner that keeps arr alive while any tensor views its memory. The last owner may let go
+/// without the GIL (in a kernel or the backward sweep), so the release takes it.
+std::shared_ptr<void> keep_alive(const py::array& arr);
+
 /// A tensor over a numpy array's memory (no copy) when it already has dtype `want` (or, with no
 /// `want`, is float32 or float64) and a usable layout; otherwise a converted copy. Integer and bool
 /// arrays convert to `want` (default float64); complex and object arrays are refused naming `op`.

@@ -79,16 +79,73 @@ bool copy_plain_array(PyObject* part, const Tensor& like, void* dst) {
     return true;
 }
 
+// The items read in place as rows of the arrays they view: each part of every item a C-contiguous,
+// native float32 or float64 numpy view of one base array (one per part), item i's part starting one
+// part's size after item i-1's. Such are the items of zip(X, Y) or list(X) for C-ordered X and Y,
+// whose stacked copy would hold the same bytes. Empty when the items are not all such rows.
+std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool splat) {
+    using py::detail::array_descriptor_proxy;
+    using py::detail::array_proxy;
+    if (n < 1 || (splat ? !PyTuple_CheckExact(all[0]) : PyTuple_Check(all[0]))) return {};
+    const Py_ssize_t width = splat ? PyTuple_GET_SIZE(all[0]) : 1;
+    auto part = [splat](PyObject* item, Py_ssize_t k) { return splat ? PyTuple_GET_ITEM(item, k) : item; };
+    std::vector<Tensor> rows;
+    for (Py_ssize_t k = 0; k < width; ++k) {
+        PyObject* first = part(all[0], k);
+        if (!py::isinstance<py::array>(first)) return {};
+        const auto* a = array_proxy(first);
+        const auto* d = array_descriptor_proxy(a->descr);
+        if (!a->base || (d->type != 'f' && d->type != 'd') || d->byteorder == '>' || a->nd >= autodiff::kMaxDims ||
+            !(a->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_))
+            return {};
+        autodiff::Shape shape;
+        shape.ndim = a->nd + 1;
+        shape.dims[0] = n;
+        for (int j = 0; j < a->nd; ++j) shape.dims[j + 1] = a->dimensions[j];
+        const DType dtype = d->type == 'f' ? DType::f32 : DType::f64;
+        const autodiff::index_t row_bytes = shape.size() / n * static_cast<autodiff::index_t>(autodiff::itemsize(dtype));
+        for (Py_ssize_t i = 1; i < n; ++i) {
+            PyObject* item = all[i];
+            if (splat ? !PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != width : PyTuple_Check(item)) return {};
+            PyObject* p = part(item, k);
+            if (!py::isinstance<py::array>(p)) return {};
+            const auto* b = array_proxy(p);
+            const auto* e = array_descriptor_proxy(b->descr);
+            if (b->base != a->base || b->data != a->data + i * row_bytes || e->type != d->type ||
+                e->byteorder != d->byteorder || b->nd != a->nd || !(b->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_) ||
+                !std::equal(b->dimensions, b->dimensions + b->nd, a->dimensions))
+                return {};
+        }
+        // Item 0's part keeps the base array, and with it every row, alive.
+        rows.push_back(autodiff::wrap(dtype, shape, autodiff::contiguous_strides(shape), a->data,
+                                      keep_alive(py::reinterpret_borrow<py::array>(first))));
+    }
+    return rows;
+}
+
 // Items (arrays, or tuples of `width` arrays and numbers when splat) as tensors, float arrays as they are
 // and others converted to `want`: each item's own (no copy), or with `copy` all stacked into one array
-// per argument (compact; each step reads its row). Stops at the first item that is not of item 0's
-// form, shapes and dtypes: the feed holds the items before it (at least one, else ValueError).
+// per argument (compact; each step reads its row), read in place when the items are consecutive rows
+// of arrays already. Stops at the first item that is not of item 0's form, shapes and dtypes: the feed
+// holds the items before it (at least one, else ValueError).
 Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::object order, bool copy) {
     const DType want = py::dtype::from_args(want_dtype).equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
     const py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(items.ptr(), "capture: items must be a sequence"));
     if (!fast) throw py::error_already_set();
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
     PyObject** all = PySequence_Fast_ITEMS(fast.ptr());
+    auto order_of = [&](Py_ssize_t kept) {
+        std::vector<std::int64_t> steps;
+        if (order.is_none()) {
+            for (Py_ssize_t i = 0; i < kept; ++i) steps.push_back(static_cast<std::int64_t>(i));
+        } else {
+            for (py::handle i : order) steps.push_back(i.cast<std::int64_t>());
+        }
+        return steps;
+    };
+    if (copy)
+        if (std::vector<Tensor> rows = consecutive_rows(all, n, splat); !rows.empty())
+            return Feed(std::move(rows), order_of(n), 0);
     std::vector<std::vector<Tensor>> converted;
     std::vector<Tensor> stacked;  // with copy: one array per argument, an item per row
     Py_ssize_t width = -1, kept = 0;
@@ -131,12 +188,7 @@ Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::
         }
     }
     if (kept == 0) throw py::value_error("capture: the first data item is not arrays and numbers");
-    std::vector<std::int64_t> steps;
-    if (order.is_none()) {
-        for (Py_ssize_t i = 0; i < kept; ++i) steps.push_back(static_cast<std::int64_t>(i));
-    } else {
-        for (py::handle i : order) steps.push_back(i.cast<std::int64_t>());
-    }
+    std::vector<std::int64_t> steps = order_of(kept);
     if (!copy) return Feed(std::move(converted), std::move(steps));
     for (Tensor& t : stacked) {  // the rows of the items kept
         autodiff::Shape shape = t->shape;
