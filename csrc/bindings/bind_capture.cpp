@@ -108,7 +108,7 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
             PyObject* item = all[i];
             if (splat ? !PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != width : PyTuple_Check(item)) return {};
             PyObject* p = part(item, k);
-            if (!py::isinstance<py::array>(p)) return {};
+            if (Py_TYPE(p) != Py_TYPE(first)) return {};  // an array of the same type as item 0's part
             const auto* b = array_proxy(p);
             const auto* e = array_descriptor_proxy(b->descr);
             if (b->base != a->base || b->data != a->data + i * row_bytes || e->type != d->type ||
