@@ -88,18 +88,19 @@ struct InlineTensor : TensorImpl {
     alignas(16) unsigned char bytes[kInlineBytes];  // uninitialised
 };
 
-void check_allocatable(const Shape& shape) {
+// The element count of a tensor of this shape; throws std::invalid_argument when it cannot be allocated.
+index_t allocatable_size(const Shape& shape) {
     for (int d = 0; d < shape.ndim; ++d)
         if (shape[d] < 0) throw std::invalid_argument("shape " + shape.str() + " has a negative dimension");
-    if (shape.size() > static_cast<index_t>(PTRDIFF_MAX / 8))
-        throw std::invalid_argument("shape " + shape.str() + " is too large to allocate");
+    const index_t n = shape.size();
+    if (n > static_cast<index_t>(PTRDIFF_MAX / 8)) throw std::invalid_argument("shape " + shape.str() + " is too large to allocate");
+    return n;
 }
 
 }  // namespace
 
 Tensor empty(DType dtype, const Shape& shape) {
-    check_allocatable(shape);
-    const std::size_t bytes = static_cast<std::size_t>(shape.size()) * itemsize(dtype);
+    const std::size_t bytes = static_cast<std::size_t>(allocatable_size(shape)) * itemsize(dtype);
     if (bytes <= kInlineBytes) return std::allocate_shared<InlineTensor>(pool::Allocator<InlineTensor>(), dtype, shape);
     auto t = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), dtype, shape, contiguous_strides(shape));
     t->storage = allocate(bytes);

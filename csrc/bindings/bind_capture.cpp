@@ -79,6 +79,13 @@ bool copy_plain_array(PyObject* part, const Tensor& like, void* dst) {
     return true;
 }
 
+// Whether item has the form of a data item: with splat a tuple (of `width` parts when width >= 0),
+// else anything but a tuple.
+bool item_form(PyObject* item, bool splat, Py_ssize_t width) {
+    if (!splat) return !PyTuple_Check(item);
+    return PyTuple_CheckExact(item) && (width < 0 || PyTuple_GET_SIZE(item) == width);
+}
+
 // The items read in place as rows of the arrays they view: each part of every item a C-contiguous,
 // native float32 or float64 numpy view of one base array (one per part), item i's part starting one
 // part's size after item i-1's. Such are the items of zip(X, Y) or list(X) for C-ordered X and Y,
@@ -86,7 +93,7 @@ bool copy_plain_array(PyObject* part, const Tensor& like, void* dst) {
 std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool splat) {
     using py::detail::array_descriptor_proxy;
     using py::detail::array_proxy;
-    if (n < 1 || (splat ? !PyTuple_CheckExact(all[0]) : PyTuple_Check(all[0]))) return {};
+    if (n < 1 || !item_form(all[0], splat, -1)) return {};
     const Py_ssize_t width = splat ? PyTuple_GET_SIZE(all[0]) : 1;
     auto part = [splat](PyObject* item, Py_ssize_t k) { return splat ? PyTuple_GET_ITEM(item, k) : item; };
     std::vector<Tensor> rows;
@@ -106,7 +113,7 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
         const autodiff::index_t row_bytes = shape.size() / n * static_cast<autodiff::index_t>(autodiff::itemsize(dtype));
         for (Py_ssize_t i = 1; i < n; ++i) {
             PyObject* item = all[i];
-            if (splat ? !PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != width : PyTuple_Check(item)) return {};
+            if (k == 0 && !item_form(item, splat, width)) return {};  // checked once per item
             PyObject* p = part(item, k);
             if (Py_TYPE(p) != Py_TYPE(first)) return {};  // an array of the same type as item 0's part
             const auto* b = array_proxy(p);
@@ -151,7 +158,7 @@ Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::
     Py_ssize_t width = -1, kept = 0;
     for (; kept < n; ++kept) {
         PyObject* item = all[kept];
-        if (splat ? !PyTuple_CheckExact(item) || (width >= 0 && PyTuple_GET_SIZE(item) != width) : PyTuple_Check(item)) break;
+        if (!item_form(item, splat, width)) break;
         width = splat ? PyTuple_GET_SIZE(item) : 1;
         const std::vector<Tensor>* first = converted.empty() ? nullptr : &converted[0];
         std::vector<Tensor> parts;

@@ -89,14 +89,22 @@ PyObject* fast_dense_call(PyObject* self, PyObject* x) {
     return dense_result(W, b, input, act, p).release().ptr();
 }
 
-// self._forward(*args, **kwargs): the layer's call in Python (vectorcall's arguments, keywords
-// named by kwnames after the positional ones).
-PyObject* python_forward(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+// call(self._forward): the layer's call in Python.
+template <class Call>
+PyObject* call_forward(PyObject* self, Call call) {
     PyObject* forward = PyObject_GetAttr(self, name_forward);
     if (!forward) return nullptr;
-    PyObject* y = PyObject_Vectorcall(forward, args, static_cast<std::size_t>(nargs), kwnames);
+    PyObject* y = call(forward);
     Py_DECREF(forward);
     return y;
+}
+
+// self._forward(*args, **kwargs) from vectorcall's arguments (keywords named by kwnames after the
+// positional ones).
+PyObject* python_forward(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    return call_forward(self, [&](PyObject* forward) {
+        return PyObject_Vectorcall(forward, args, static_cast<std::size_t>(nargs), kwnames);
+    });
 }
 
 PyObject* dense_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
@@ -114,13 +122,8 @@ PyObject* chain_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, Py
 // 500 instructions a call). Subclasses keep the generic slot, and with it any __call__ they define.
 template <PyObject* (*Call)(PyObject*, PyObject* const*, Py_ssize_t, PyObject*)>
 PyObject* call_slot(PyObject* self, PyObject* args, PyObject* kwargs) {
-    if (kwargs && PyDict_GET_SIZE(kwargs)) {
-        PyObject* forward = PyObject_GetAttr(self, name_forward);
-        if (!forward) return nullptr;
-        PyObject* y = PyObject_Call(forward, args, kwargs);
-        Py_DECREF(forward);
-        return y;
-    }
+    if (kwargs && PyDict_GET_SIZE(kwargs))
+        return call_forward(self, [&](PyObject* forward) { return PyObject_Call(forward, args, kwargs); });
     return Call(self, &PyTuple_GET_ITEM(args, 0), PyTuple_GET_SIZE(args), nullptr);
 }
 
