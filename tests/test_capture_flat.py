@@ -8,18 +8,34 @@ import pyflux as flux
 from pyflux import capture
 
 
-@pytest.fixture
-def compiled(monkeypatch):
-    """A list that receives, for each captured replay, whether it ran compiled."""
+def _watch(monkeypatch, path_of):
     seen = []
     replay = capture.CapturedTrain._replay
 
     def watched(self, program, feed, losses):
-        seen.append(program.compiled_for(feed))
+        seen.append(path_of(program, feed))
         return replay(self, program, feed, losses)
 
     monkeypatch.setattr(capture.CapturedTrain, "_replay", watched)
     return seen
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """A list that receives, for each captured replay, whether it ran compiled."""
+    return _watch(monkeypatch, lambda program, feed: program.compiled_for(feed))
+
+
+@pytest.fixture
+def path(monkeypatch):
+    """A list that receives, for each captured replay, how it ran: "loops" (a step of small buffers
+    as plain loops), "kernels" (kernel calls over fixed buffers) or "tape"."""
+    def path_of(program, feed):
+        if program.tiny_for(feed):
+            return "loops"
+        return "kernels" if program.compiled_for(feed) else "tape"
+
+    return _watch(monkeypatch, path_of)
 
 
 def _train_both(make, loss, data, rule):
@@ -165,3 +181,105 @@ def test_items_of_integers_and_numbers_are_stacked_as_floats(compiled):
     assert compiled == [True]
     assert len(captured[0]) == len(data)
     _assert_same(general, captured, rtol=1e-12, atol=1e-14)
+
+
+# --- small steps as plain loops ------------------------------------------------------------------
+
+P = flux.param
+
+# Losses over a parameter set (W (3x3), b (3), s (a scalar), V (3x2)) covering each loop: every
+# binary op with whole and one-value operands, unary math and activations, sums over all and over
+# one axis, values read twice.
+SMALL_LOSSES = {
+    "lecture": lambda ps, x, y: flux.sum((y - (ps["W"] @ x + ps["b"])) ** 2),
+    "arithmetic": lambda ps, x, y: flux.sum((ps["W"] @ x - y) * ps["s"] + ps["b"] / (2.0 + ps["b"] ** 2))
+    + flux.mean(flux.maximum(ps["b"], y) - flux.minimum(x, ps["s"])),
+    "pow_and_xlogy": lambda ps, x, y: flux.sum(flux.xlogy(flux.sigmoid(x), 1.5 + flux.tanh(ps["W"] @ x)))
+    + flux.sum((1.0 + ps["s"] ** 2) ** ps["b"]),
+    "unary": lambda ps, x, y: flux.sum(flux.exp(-flux.abs(ps["b"] * x)) + flux.sin(ps["W"] @ y)
+                                       + flux.softplus(ps["b"]) + flux.elu(ps["b"] - y) + flux.gelu(x * ps["s"])),
+    "axes": lambda ps, x, y: flux.sum(flux.mean(ps["V"] * ps["V"], 1) * x) + flux.sum(flux.sum(ps["V"], 0) ** 2),
+    "twice": lambda ps, x, y: flux.sum((ps["W"] @ (ps["W"] @ x) - y) ** 2) + flux.sum(ps["V"] * ps["V"]),
+}
+
+
+def _small_params(dtype):
+    rng = np.random.default_rng(3)
+    return {"W": P((rng.standard_normal((3, 3)) * 0.3).astype(dtype)), "b": P(rng.random(3).astype(dtype)),
+            "s": P(np.array(0.7, dtype)), "V": P(rng.standard_normal((3, 2)).astype(dtype))}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", sorted(SMALL_LOSSES))
+def test_small_steps_run_as_loops_and_match_the_general_path(loss, dtype, path):
+    x, y = _samples(30, dtype)
+    y = np.abs(y)
+
+    def make():
+        return list(_small_params(dtype).values())
+
+    def loss_of(ps, x, y):
+        return SMALL_LOSSES[loss](dict(zip("WbsV", ps)), x, y)
+
+    general, captured = _train_both(make, loss_of, list(zip(x, y)), flux.Descent(0.01))
+    assert path == ["loops"]
+    _assert_same(general, captured, rtol=2e-5 if dtype == np.float32 else 1e-12, atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("rule", [lambda: flux.Descent(0.1), lambda: flux.Adam(0.01), lambda: flux.Momentum(0.05)])
+def test_small_dense_chains_run_as_loops_with_any_rule(batch, rule, path):
+    """Higham's 2-2-3-2 network (one layer without bias), per sample and in batches; the first
+    layer's bias also enters the loss alone, so two ops add to its gradient."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.random((2, 24)), (rng.random((2, 24)) > 0.5).astype(float)
+
+    def run(capture_):
+        flux.seed(7)
+        model = flux.f64(flux.Chain(flux.Dense(2, 2, flux.σ), flux.Dense(2, 3, flux.relu, bias=False),
+                                    flux.Dense(3, 2, flux.σ)))
+        data = list(zip(X.T, Y.T)) if batch == 1 else flux.DataLoader((X, Y), batchsize=batch)
+        losses = flux.train(lambda m, x, y: 0.5 * flux.sum((y - m(x)) ** 2) + flux.sum(m[0].bias ** 2), model, data,
+                            flux.setup(rule(), model), capture=capture_)
+        return losses, [np.array(p) for p in flux.trainables(model)]
+
+    general, captured = run(False), run(True)
+    assert path == ["loops"]
+    _assert_same(general, captured, rtol=1e-12, atol=1e-14)
+
+
+def test_small_batch_first_data_run_as_loops(path):
+    """Batches seen features x batch through .T (Fortran-ordered views): the products read them where
+    they are, the elementwise ops a contiguous copy."""
+    rng = np.random.default_rng(6)
+    X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
+    batches = [(X[k:k + 4].T, Y[k:k + 4].T) for k in range(0, 12, 4)]
+
+    def make():
+        return [P(np.full((2, 3), 0.1)), P(np.zeros((2, 1)))]
+
+    def loss(ps, x, y):
+        W, b = ps
+        return flux.sum((W @ x - y) ** 2) + flux.sum(flux.tanh(x) * 0.1) * flux.sum(b)
+
+    general, captured = _train_both(make, loss, batches, flux.Descent(0.05))
+    assert path == ["loops"]
+    _assert_same(general, captured, rtol=1e-12, atol=1e-14)
+
+
+def test_steps_past_the_loop_sizes_call_the_kernels(path):
+    """A 20x20 layer over a batch of 16 has buffers of 320 elements: kernel calls, same results."""
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((20, 32)), rng.standard_normal((20, 32))
+
+    def run(capture_):
+        flux.seed(2)
+        model = flux.f64(flux.Dense(20, 20, flux.tanh))
+        losses = flux.train(lambda m, x, y: flux.mse(m(x), y), model, flux.DataLoader((X, Y), batchsize=16),
+                            flux.setup(flux.Descent(0.1), model), capture=capture_)
+        return losses, [np.array(p) for p in flux.trainables(model)]
+
+    general, captured = run(False), run(True)
+    assert path == ["kernels"]
+    _assert_same(general, captured, rtol=1e-12, atol=1e-14)
+

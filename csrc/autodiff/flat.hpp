@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "autodiff/tensor.hpp"
+#include "autodiff/tiny.hpp"
 
 namespace pyflux::autodiff {
 
@@ -48,6 +49,10 @@ public:
     virtual void forward() = 0;
     /// Writes (or adds, per add[k]) the gradient of every input with a grad_in buffer.
     virtual void backward() = 0;
+    /// Append the forward, and the backward, as tiny instructions (autodiff/tiny.hpp) adding where
+    /// add[k] says; false where the op has none for its buffers.
+    virtual bool lower_forward(TinyCode&) const { return false; }
+    virtual bool lower_backward(TinyCode&) const { return false; }
 
 protected:
     /// Where input k's gradient is to be written: grad_in[k] itself, or a scratch buffer when

@@ -152,8 +152,36 @@ public:
             done<T>(k);
         }
     }
+    bool lower_forward(TinyCode& c) const override {
+        if (!forward_loop_) return false;  // loops are chosen for few elements, each operand whole or one
+        c.push(instr(TinyInstr::binary, {TinyCode::at(*io_.in[0]), TinyCode::at(*io_.in[1]), TinyCode::at(*io_.out)}));
+        return true;
+    }
+    bool lower_backward(TinyCode& c) const override {
+        if (!forward_loop_) return false;
+        for (int k = 0; k < 2; ++k) {
+            if (!wants(k)) continue;
+            TinyInstr i = instr(broadcast_[k] ? TinyInstr::binary_grad_one : TinyInstr::binary_grad,
+                                {TinyCode::at(*io_.grad_out), TinyCode::at(*io_.in[0]), TinyCode::at(*io_.in[1]),
+                                 TinyCode::at(*io_.out), TinyCode::at(*io_.grad_in[k])});
+            i.wrt = static_cast<std::uint8_t>(k);
+            i.add = io_.add[k];
+            c.push(i);
+        }
+        return true;
+    }
 
 private:
+    TinyInstr instr(TinyInstr::Code code, std::array<void* const*, 5> p) const {
+        TinyInstr i{code};
+        i.op = static_cast<std::uint8_t>(op_);
+        i.n = io_.out->size();
+        i.sa = broadcast_[0] ? 0 : 1;
+        i.sb = broadcast_[1] ? 0 : 1;
+        i.p = p;
+        return i;
+    }
+
     BinaryOp op_;
     std::array<Strides, 2> strides_{};
     std::array<bool, 2> broadcast_{};

@@ -151,6 +151,21 @@ struct FlatGemm {
         if (loop) return loop(M, N, K, T(1), A, lda, B, ldb, beta, C, ldc);
         kernels::gemm<T>(ta, tb, M, N, K, T(1), A, lda, B, ldb, beta, C, ldc);
     }
+    /// The same product as a tiny instruction, adding to C where add.
+    TinyInstr tiny(void* const* A, index_t lda, void* const* B, index_t ldb, void* const* C, index_t ldc, bool add) const {
+        TinyInstr i{TinyInstr::gemm};
+        i.ta = ta;
+        i.tb = tb;
+        i.m = M;
+        i.n = N;
+        i.k = K;
+        i.lda = lda;
+        i.ldb = ldb;
+        i.ldc = ldc;
+        i.add = add;
+        i.p = {A, B, C};
+        return i;
+    }
 };
 
 // matmul over fixed buffers: the gradients are GEMMs that add into the target with beta = 1. An
@@ -171,6 +186,18 @@ public:
         const T* dC = io_.grad_out->ptr<T>();
         if (wants(0)) da_(dC, ldc_, io_.in[1]->ptr<T>(), b_.ld, T(io_.add[0]), io_.grad_in[0]->ptr<T>(), a_.ld);
         if (wants(1)) db_(io_.in[0]->ptr<T>(), a_.ld, dC, ldc_, T(io_.add[1]), io_.grad_in[1]->ptr<T>(), b_.ld);
+    }
+    bool lower_forward(TinyCode& c) const override {
+        if (!TinyCode::small_gemm(forward_.M, forward_.N, forward_.K)) return false;
+        c.push(forward_.tiny(TinyCode::at(*io_.in[0]), a_.ld, TinyCode::at(*io_.in[1]), b_.ld, TinyCode::at(*io_.out), ldc_, false));
+        return true;
+    }
+    bool lower_backward(TinyCode& c) const override {
+        if (!TinyCode::small_gemm(forward_.M, forward_.N, forward_.K)) return false;
+        void* const* dC = TinyCode::at(*io_.grad_out);
+        if (wants(0)) c.push(da_.tiny(dC, ldc_, TinyCode::at(*io_.in[1]), b_.ld, TinyCode::at(*io_.grad_in[0]), a_.ld, io_.add[0]));
+        if (wants(1)) c.push(db_.tiny(TinyCode::at(*io_.in[0]), a_.ld, dC, ldc_, TinyCode::at(*io_.grad_in[1]), b_.ld, io_.add[1]));
+        return true;
     }
 
 private:
@@ -205,8 +232,61 @@ public:
         for (int k = 0; k < 3; ++k)
             if (wants(k)) done<T>(k);
     }
+    // z = W x (+ b), then y = f(z); the backward's dz = f'(dy) (dy itself for identity) gives
+    // dW = dz x^T, db = dz's row sums, dx = W^T dz.
+    bool lower_forward(TinyCode& c) const override {
+        if (!tiny()) return false;
+        const index_t out = rows(), in = cols(), N = x_.cols;
+        void* const* y = TinyCode::at(*io_.out);
+        void* const* z = z_ ? TinyCode::at(z_) : y;
+        c.push(FlatGemm<T>(false, x_.trans, out, N, in).tiny(TinyCode::at(*io_.in[0]), in, TinyCode::at(*io_.in[2]), x_.ld, z, N, false));
+        if (io_.in[1]) {
+            TinyInstr i{TinyInstr::bias};
+            i.m = out;
+            i.n = N;
+            i.p = {TinyCode::at(*io_.in[1]), z};
+            c.push(i);
+        }
+        if (act_ != UnaryOp::identity) c.push(activation(TinyInstr::unary, {z, y}));
+        return true;
+    }
+    bool lower_backward(TinyCode& c) const override {
+        if (!tiny()) return false;
+        const index_t out = rows(), in = cols(), N = x_.cols;
+        void* const* dz = TinyCode::at(*io_.grad_out);
+        if (act_ != UnaryOp::identity) {
+            void* const* saved = z_ ? TinyCode::at(z_) : TinyCode::at(*io_.out);
+            c.push(activation(TinyInstr::unary_grad, {dz, saved, TinyCode::at(dz_)}));
+            dz = TinyCode::at(dz_);
+        }
+        if (wants(0))
+            c.push(FlatGemm<T>(false, !x_.trans, out, in, N).tiny(dz, N, TinyCode::at(*io_.in[2]), x_.ld, TinyCode::at(*io_.grad_in[0]), in, io_.add[0]));
+        if (wants(1)) {
+            TinyInstr i{TinyInstr::bias_grad};
+            i.m = out;
+            i.n = N;
+            i.add = io_.add[1];
+            i.p = {dz, TinyCode::at(*io_.grad_in[1])};
+            c.push(i);
+        }
+        if (wants(2))
+            c.push(FlatGemm<T>(true, false, in, N, out).tiny(TinyCode::at(*io_.in[0]), in, dz, N, TinyCode::at(*io_.grad_in[2]), N, io_.add[2]));
+        return true;
+    }
 
 private:
+    index_t rows() const { return io_.in[0]->shape[0]; }
+    index_t cols() const { return io_.in[0]->shape[1]; }
+    bool tiny() const { return TinyCode::small_gemm(rows(), x_.cols, cols()); }
+    TinyInstr activation(TinyInstr::Code code, std::array<void* const*, 5> p) const {
+        TinyInstr i{code};
+        i.op = static_cast<std::uint8_t>(act_);
+        i.param = param_;
+        i.n = rows() * x_.cols;
+        i.p = p;
+        return i;
+    }
+
     UnaryOp act_;
     double param_;
     FlatMatrix x_;

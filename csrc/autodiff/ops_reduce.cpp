@@ -91,8 +91,30 @@ public:
         kernels::reduce_sum_backward<T>(r_.outer, r_.n, r_.inner, io_.grad_out->ptr<T>(), static_cast<T>(scale_), grad<T>(0));
         done<T>(0);
     }
+    bool lower_forward(TinyCode& c) const override {
+        if (!TinyCode::small(io_.in[0]->size())) return false;
+        c.push(instr(TinyInstr::sum, {TinyCode::at(*io_.in[0]), TinyCode::at(*io_.out)}));
+        return true;
+    }
+    bool lower_backward(TinyCode& c) const override {
+        if (!TinyCode::small(io_.in[0]->size())) return false;
+        TinyInstr i = instr(TinyInstr::sum_grad, {TinyCode::at(*io_.grad_out), TinyCode::at(*io_.grad_in[0])});
+        i.add = io_.add[0];
+        c.push(i);
+        return true;
+    }
 
 private:
+    TinyInstr instr(TinyInstr::Code code, std::array<void* const*, 5> p) const {
+        TinyInstr i{code};
+        i.outer = r_.outer;
+        i.n = r_.n;
+        i.inner = r_.inner;
+        i.param = scale_;
+        i.p = p;
+        return i;
+    }
+
     Lines r_;
     double scale_;
 };

@@ -43,8 +43,29 @@ public:
         kernels::unary_backward<T>(op_, param_, io_.out->size(), io_.grad_out->ptr<T>(), saved_->ptr<T>(), grad<T>(0));
         done<T>(0);
     }
+    bool lower_forward(TinyCode& c) const override {
+        if (!TinyCode::small(io_.out->size())) return false;
+        c.push(instr(TinyInstr::unary, {TinyCode::at(*io_.in[0]), TinyCode::at(*io_.out)}));
+        return true;
+    }
+    bool lower_backward(TinyCode& c) const override {
+        if (!TinyCode::small(io_.out->size())) return false;
+        TinyInstr i = instr(TinyInstr::unary_grad, {TinyCode::at(*io_.grad_out), TinyCode::at(*saved_), TinyCode::at(*io_.grad_in[0])});
+        i.add = io_.add[0];
+        c.push(i);
+        return true;
+    }
 
 private:
+    TinyInstr instr(TinyInstr::Code code, std::array<void* const*, 5> p) const {
+        TinyInstr i{code};
+        i.op = static_cast<std::uint8_t>(op_);
+        i.n = io_.out->size();
+        i.param = param_;
+        i.p = p;
+        return i;
+    }
+
     UnaryOp op_;
     double param_;
     const FlatBuf* saved_;

@@ -119,9 +119,10 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
             const auto* b = array_proxy(p);
             const auto* e = array_descriptor_proxy(b->descr);
             if (b->base != a->base || b->data != a->data + i * row_bytes || e->type != d->type ||
-                e->byteorder != d->byteorder || b->nd != a->nd || !(b->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_) ||
-                !std::equal(b->dimensions, b->dimensions + b->nd, a->dimensions))
+                e->byteorder != d->byteorder || b->nd != a->nd || !(b->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_))
                 return {};
+            for (int j = 0; j < a->nd; ++j)  // a loop: std::equal calls memcmp, which costs more for a dimension or two
+                if (b->dimensions[j] != a->dimensions[j]) return {};
         }
         // Item 0's part keeps the base array, and with it every row, alive.
         rows.push_back(autodiff::wrap(dtype, shape, autodiff::contiguous_strides(shape), a->data,
@@ -230,7 +231,7 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
     bool finite = true;
     std::vector<Tensor> data;
     capture::FlatStep* flat = start < stop ? flat_for(program, feed, data) : nullptr;
-    if (flat) flat->check(optimisers);
+    if (flat) flat->use(optimisers);
     {
         py::gil_scoped_release release;
         const auto began = std::chrono::steady_clock::now();
@@ -242,7 +243,7 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
         for (autodiff::index_t n = 1; s < stop && finite; ++n) {
             if (flat) {
                 for (std::size_t k = 0; k < pointers.size(); ++k) pointers[k] = feed.data(s, k);
-                out[s] = flat->step(pointers.data(), optimisers);
+                out[s] = flat->step(pointers.data());
             } else {
                 feed.item(s, data);
                 out[s] = program.step(data, optimisers);
@@ -301,6 +302,11 @@ void bind_capture(py::module_& m) {
             std::vector<Tensor> data;
             return f.steps() > 0 && flat_for(p, f, data) != nullptr;
         }, py::arg("feed"), "Whether run() takes the feed's steps as kernel calls over fixed buffers (else through the tape).")
+        .def("tiny_for", [](Program& p, Feed& f) {
+            std::vector<Tensor> data;
+            const capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            return flat && flat->tiny();
+        }, py::arg("feed"), "Whether run() takes the feed's steps as one list of plain loops (a step of small buffers).")
         .def("run", &run, py::arg("feed"), py::arg("start"), py::arg("stop"), py::arg("optimisers"), py::arg("losses"),
              py::arg("seconds"));
 }

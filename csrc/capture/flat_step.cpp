@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include "kernels/elementwise.hpp"
@@ -16,6 +17,7 @@ std::unique_ptr<FlatStep> FlatStep::make(const std::vector<Tensor>& values,
     if (!step->place_values(values, types, params, data_transposed)) return nullptr;
     std::vector<autodiff::FlatArgs> args = step->plan_gradients(types, params, ops);
     if (!step->make_ops(types, ops, args)) return nullptr;
+    step->lower();
     return step;
 }
 
@@ -111,11 +113,41 @@ bool FlatStep::make_ops(const std::vector<std::pair<Shape, DType>>& types, const
     return true;
 }
 
-void FlatStep::check(const std::vector<optimisers::Optimiser*>& optimisers) const {
+void FlatStep::lower() {
+    const DType dtype = values_[static_cast<std::size_t>(loss_slot_)].dtype;
+    for (const FlatBuf& v : values_)
+        if (v.dtype != dtype) return;
+    autodiff::TinyCode forward{dtype}, backward{dtype};
+    for (const auto& op : forward_)
+        if (!op->lower_forward(forward)) return;
+    for (const autodiff::FlatOp* op : backward_)
+        if (!op->lower_backward(backward)) return;
+    tiny_forward_ = std::move(forward);
+    tiny_backward_ = std::move(backward);
+    tiny_ = true;
+}
+
+void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
     if (optimisers.size() != params_.size())
         throw std::invalid_argument("capture: a step needs one optimiser per parameter");
     for (std::size_t k = 0; k < params_.size(); ++k)
         if (optimisers[k] && param_grads_[k]) optimisers[k]->check(params_[k], param_grads_[k]);
+    descents_ = {tiny_forward_.dtype, {}};
+    updates_.clear();
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        optimisers::Optimiser* opt = optimisers[k];
+        if (!opt || !param_grads_[k] || opt->frozen) continue;
+        const std::optional<double> eta = opt->descent_rate();
+        if (!tiny_ || !eta) {
+            updates_.emplace_back(opt, k);
+            continue;
+        }
+        autodiff::TinyInstr i{autodiff::TinyInstr::descent};
+        i.n = params_[k]->size();
+        i.param = *eta;
+        i.p = {autodiff::TinyCode::at(param_grads_[k]), autodiff::TinyCode::at(params_[k])};
+        descents_.push(i);
+    }
 }
 
 namespace {
@@ -132,10 +164,13 @@ void untranspose(const FlatBuf& from, FlatBuf& to) {
 
 }  // namespace
 
-double FlatStep::step(const void* const* data, const std::vector<optimisers::Optimiser*>& optimisers) {
+double FlatStep::step(const void* const* data) {
     for (std::size_t k = 0; k < data_slots_.size(); ++k) values_[data_slots_[k]].data = const_cast<void*>(data[k]);
     for (auto& [from, to] : copies_) untranspose(*from, to);
-    for (const auto& op : forward_) op->forward();
+    if (tiny_)
+        tiny_forward_.run();
+    else
+        for (const auto& op : forward_) op->forward();
     const FlatBuf& loss = values_[loss_slot_];
     const double value = loss.dtype == DType::f32 ? static_cast<double>(*loss.ptr<float>()) : *loss.ptr<double>();
     if (!std::isfinite(value)) return value;
@@ -145,11 +180,12 @@ double FlatStep::step(const void* const* data, const std::vector<optimisers::Opt
         *seed.ptr<float>() = 1.0f;
     else
         *seed.ptr<double>() = 1.0;
-    for (autodiff::FlatOp* op : backward_) op->backward();
-    for (std::size_t k = 0; k < params_.size(); ++k) {
-        optimisers::Optimiser* opt = optimisers[k];
-        if (opt && param_grads_[k] && !opt->frozen) opt->apply(params_[k]->data, param_grads_[k]->data, nullptr);
-    }
+    if (tiny_)
+        tiny_backward_.run();
+    else
+        for (autodiff::FlatOp* op : backward_) op->backward();
+    descents_.run();
+    for (const auto& [opt, k] : updates_) opt->apply(params_[k]->data, param_grads_[k]->data, nullptr);
     return value;
 }
 

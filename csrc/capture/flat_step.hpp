@@ -37,11 +37,15 @@ public:
                                           const std::vector<int>& data_slots, const std::vector<bool>& data_transposed,
                                           const std::vector<OpSpec>& ops, int loss_slot);
 
-    /// Throws std::invalid_argument unless each optimiser (null: none) fits its parameter.
-    void check(const std::vector<optimisers::Optimiser*>& optimisers) const;
+    /// The optimisers of the following steps, one per parameter (null: not updated); throws
+    /// std::invalid_argument unless each fits its parameter. Their rules and hyperparameters are
+    /// read here: call again after changing them.
+    void use(const std::vector<optimisers::Optimiser*>& optimisers);
     /// One step on the data at `data` (one pointer per datum, laid out as captured): returns the
     /// loss; a NaN or infinite loss leaves the parameters and the optimisers unchanged.
-    double step(const void* const* data, const std::vector<optimisers::Optimiser*>& optimisers);
+    double step(const void* const* data);
+    /// Whether the step runs as tiny instructions (autodiff/tiny.hpp).
+    bool tiny() const { return tiny_; }
 
 private:
     FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
@@ -59,11 +63,19 @@ private:
     /// has none.
     bool make_ops(const std::vector<std::pair<Shape, DType>>& types, const std::vector<OpSpec>& ops,
                   std::vector<autodiff::FlatArgs>& args);
+    /// The ops as tiny instructions (autodiff/tiny.hpp) when every buffer has one dtype and every op
+    /// offers them.
+    void lower();
 
     std::vector<FlatBuf> values_, grads_;  // by slot; a grad with null data is not computed
     std::vector<Tensor> memory_;           // owns the buffers
     std::vector<std::unique_ptr<autodiff::FlatOp>> forward_;
     std::vector<autodiff::FlatOp*> backward_;  // in sweep order: those whose output's gradient counts
+    bool tiny_ = false;  // run tiny_forward_ and tiny_backward_ instead of the ops' calls
+    autodiff::TinyCode tiny_forward_, tiny_backward_;
+    // The update: Descent's inline (in the tiny step's dtype), any other rule through its optimiser.
+    autodiff::TinyCode descents_;
+    std::vector<std::pair<optimisers::Optimiser*, std::size_t>> updates_;  // with the parameter's index
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
     // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
     std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;

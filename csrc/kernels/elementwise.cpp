@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/binary_rules.hpp"
+#include "kernels/rule_tables.hpp"
 #include "kernels/strided.hpp"
 
 namespace pyflux::kernels {
@@ -93,18 +93,6 @@ void map_binary_grad(int ndim, const index_t* shape, const T* g, const T* a, con
         const T* pb = b + off[2];
         for (index_t j = 0; j < n; ++j) pd[j] = f(pg[j], pa[j * in[1]], pb[j * in[2]], po[j]);
     });
-}
-
-// Calls f(rule) with op's functor from binary_rules.hpp: one switch per call, so loops inline the rule.
-template <class F>
-decltype(auto) with_binary_rule(BinaryOp op, F&& f) {
-    switch (op) {
-#define PYFLUX_BINARY(name, doc) \
-    case BinaryOp::name: return f(binary_rules::name{});
-#include "autodiff/ops.def"
-#undef PYFLUX_BINARY
-    }
-    return f(binary_rules::add{});  // not reached: every op has a case
 }
 
 // R's forward and gradients as loops over n elements, an operand's step (SA, SB) being 1 (whole) or 0

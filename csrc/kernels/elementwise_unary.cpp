@@ -1,7 +1,6 @@
 #include "kernels/elementwise_unary.hpp"
 
-#include "kernels/activations.hpp"
-#include "kernels/elementwise_rules.hpp"
+#include "kernels/rule_tables.hpp"
 
 namespace pyflux::kernels {
 namespace {
@@ -18,18 +17,6 @@ constexpr Entry kEntries[] = {
 };
 static_assert(sizeof(kEntries) / sizeof(kEntries[0]) == kUnaryOpCount);
 
-// Calls f(Rule{}) for op's rule: one switch per call, so the loops inline the scalar rule.
-template <class F>
-decltype(auto) visit(UnaryOp op, F&& f) {
-    switch (op) {
-#define PYFLUX_UNARY(name, Rule, kind, saves_, param, default_, doc) \
-    case UnaryOp::name: return f(rules::Rule{});
-#include "autodiff/ops.def"
-#undef PYFLUX_UNARY
-    }
-    return f(rules::Identity{});
-}
-
 }  // namespace
 
 bool unary_op_of(long code, UnaryOp* op) {
@@ -44,14 +31,14 @@ double default_param(UnaryOp op) { return kEntries[static_cast<int>(op)].default
 
 const char* invalid_param(UnaryOp op, double param) {
     if (param != param) return "the parameter must not be NaN";
-    return visit(op, [&](auto rule) { return decltype(rule)::invalid_param(param); });
+    return with_unary_rule(op, [&](auto rule) { return decltype(rule)::invalid_param(param); });
 }
 
 template <class T>
 void unary_forward(UnaryOp op, double param, index_t n, const T* x, T* y) {
     if (op == UnaryOp::identity && x == y) return;
     const T p = static_cast<T>(param);
-    visit(op, [&](auto rule) {
+    with_unary_rule(op, [&](auto rule) {
         using Rule = decltype(rule);
         parallel_for(n, kGrain / Rule::forward_cost, [&](index_t begin, index_t end) {
             const T q = p;  // a local copy: the stores below cannot change it, so the loop vectorises
@@ -65,7 +52,7 @@ void unary_backward(UnaryOp op, double param, index_t n, const T* g, const T* sa
     if (op == UnaryOp::identity && g == grad) return;
     const T p = static_cast<T>(param);
     if (!saved) saved = g;  // rules that save nothing ignore it
-    visit(op, [&](auto rule) {
+    with_unary_rule(op, [&](auto rule) {
         using Rule = decltype(rule);
         parallel_for(n, kGrain / Rule::backward_cost, [&](index_t begin, index_t end) {
             const T q = p;
@@ -78,7 +65,7 @@ template <class T>
 void bias_activation_forward(UnaryOp op, double param, index_t rows, index_t cols, const T* b, T* z, T* y) {
     if (op == UnaryOp::identity && !b && z == y) return;
     const T p = static_cast<T>(param);
-    visit(op, [&](auto rule) {
+    with_unary_rule(op, [&](auto rule) {
         using Rule = decltype(rule);
         const index_t grain = std::max<index_t>(1, kGrain / Rule::forward_cost / std::max<index_t>(cols, 1));
         if (cols == 1) {  // one sample: a single loop down the column, not a loop per row

@@ -9,11 +9,9 @@ namespace pyflux::kernels {
 template <class T>
 void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T* out) {
     if (outer * inner == 1 && n < 2 * kGrain) {
-        // One result over few elements: summed in double here, with no set-up (the loop below gives
-        // the same value, but costs more than the sum for a per-sample loss).
-        double acc = 0;
-        for (index_t k = 0; k < n; ++k) acc += x[k];
-        out[0] = static_cast<T>(acc * static_cast<double>(scale));
+        // One result over few elements, with no set-up (the loop below gives the same value, but
+        // costs more than the sum for a per-sample loss).
+        sum_block(n, 1, x, scale, out);
         return;
     }
     if (outer * inner == 1) {
@@ -33,20 +31,7 @@ void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T*
     }
     const index_t grain = std::max<index_t>(1, kGrain / std::max<index_t>(n * inner, 1));
     parallel_for(outer, grain, [&](index_t begin, index_t end) {
-        for (index_t o = begin; o < end; ++o) {
-            T* row = out + o * inner;
-            const T* block = x + o * n * inner;
-            if (inner == 1) {
-                double acc = 0;
-                for (index_t k = 0; k < n; ++k) acc += block[k];
-                row[0] = static_cast<T>(acc * static_cast<double>(scale));
-                continue;
-            }
-            for (index_t i = 0; i < inner; ++i) row[i] = T(0);
-            for (index_t k = 0; k < n; ++k)
-                for (index_t i = 0; i < inner; ++i) row[i] += block[k * inner + i];
-            for (index_t i = 0; i < inner; ++i) row[i] *= scale;
-        }
+        for (index_t o = begin; o < end; ++o) sum_block(n, inner, x + o * n * inner, scale, out + o * inner);
     });
 }
 

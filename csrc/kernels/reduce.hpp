@@ -11,6 +11,22 @@ namespace pyflux::kernels {
 template <class T>
 void reduce_sum(index_t outer, index_t n, index_t inner, const T* x, T scale, T* out);
 
+/// One block of reduce_sum: row[i] = scale * sum_k block[k * inner + i], a single line (inner 1)
+/// summed in double, side-by-side lines in T.
+template <class T>
+inline void sum_block(index_t n, index_t inner, const T* block, T scale, T* row) {
+    if (inner == 1) {
+        double acc = 0;
+        for (index_t k = 0; k < n; ++k) acc += block[k];
+        row[0] = static_cast<T>(acc * static_cast<double>(scale));
+        return;
+    }
+    for (index_t i = 0; i < inner; ++i) row[i] = T(0);
+    for (index_t k = 0; k < n; ++k)
+        for (index_t i = 0; i < inner; ++i) row[i] += block[k * inner + i];
+    for (index_t i = 0; i < inner; ++i) row[i] *= scale;
+}
+
 /// gx[o, k, i] = scale * g[o, i]: the backward of reduce_sum.
 template <class T>
 void reduce_sum_backward(index_t outer, index_t n, index_t inner, const T* g, T scale, T* gx);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 namespace pyflux::optimisers {
 namespace {
@@ -47,6 +48,11 @@ public:
     }
 
     std::unique_ptr<Optimiser> clone() const override { return std::make_unique<RuleOptimiser>(*this); }
+
+    std::optional<double> descent_rate() const override {
+        if constexpr (std::is_same_v<Rule, kernels::Descent>) return rule_.eta;
+        return std::nullopt;
+    }
 
     std::string rule() const override { return Rule::name; }
 

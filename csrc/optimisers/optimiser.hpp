@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +60,8 @@ public:
     void check(const Tensor& p, const Tensor& g) const;
     /// One step in place for a parameter tensor, checked against this state; nothing when frozen.
     void step(const Tensor& p, const Tensor& g);
+    /// η when the rule is Descent (Δ = η g), which a compiled step applies inline; none otherwise.
+    virtual std::optional<double> descent_rate() const { return std::nullopt; }
     /// The rule's Python class name.
     virtual std::string rule() const = 0;
     /// New hyperparameters for the same rule; the state is kept.

@@ -1,0 +1,69 @@
+// A compiled step whose buffers are all small, as one list of plain loops. For a per-sample step
+// the kernels' own set-up (shape products, branches for threads and broadcasting, a call each)
+// costs more than their arithmetic; here each op's forward and backward are instructions with their
+// sizes and buffers fixed, run by one loop that inlines the op tables' scalar rules. Flat ops that
+// fit offer their instructions (FlatOp::lower_forward and lower_backward); the results are the
+// flat ops' own, up to the order of additions in a sum.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+
+namespace pyflux::autodiff {
+
+struct FlatBuf;
+
+/// One loop over small contiguous buffers. Each operand is the address of a buffer's data pointer,
+/// read when the instruction runs (a datum's buffer moves from step to step). `add` adds the result
+/// to the target instead of writing it.
+struct TinyInstr {
+    enum Code : std::uint8_t {
+        binary,       // out[i] = f(a[i sa], b[i sb]), i < n; p = a, b, out; sa, sb 1 (whole) or 0 (one value)
+        binary_grad,  // target[i] = d(g[i], a[i sa], b[i sb], o[i]) for input `wrt`; p = g, a, b, o, target
+        binary_grad_one,  // target[0] = the sum of those n values (an operand of one value)
+        unary,        // out[i] = f(x[i], param); p = x, out
+        unary_grad,   // target[i] = f'(g[i], saved[i], param); p = g, saved, target
+        sum,          // out[o, j] = param * sum_k x[o, k, j] over lines (outer, n, inner); p = x, out
+        sum_grad,     // target[o, k, j] = param * g[o, j]; p = g, target
+        gemm,         // C[m x n] = op(A)[m x k] op(B)[k x n], op transposing where ta, tb; p = A, B, C
+        bias,         // z[r, c] += b[r] over rows m, columns n; p = b, z
+        bias_grad,    // target[r] = sum_c g[r, c]; p = g, target
+        descent,      // p[i] -= param g[i]: the Descent rule's update; p = g, p
+    };
+    Code code;
+    std::uint8_t op = 0;  // the BinaryOp or UnaryOp
+    std::uint8_t wrt = 0;
+    bool add = false;
+    bool ta = false, tb = false;
+    index_t sa = 1, sb = 1;
+    index_t n = 0, m = 0, k = 0, outer = 1, inner = 1;
+    index_t lda = 0, ldb = 0, ldc = 0;
+    double param = 0;
+    std::array<void* const*, 5> p{};
+    void (*run)(const TinyInstr&) = nullptr;  // the loop for these fields, chosen by TinyCode::push
+};
+
+/// A step's instructions, all in one dtype.
+struct TinyCode {
+    DType dtype = DType::f32;
+    std::vector<TinyInstr> code;
+
+    /// The operand for buf (its data pointer's address), or for a buffer of this code's own.
+    static void* const* at(const FlatBuf& buf);
+    static void* const* at(const Tensor& t) { return &t->data; }
+    /// Whether n elements are few enough for a plain scalar loop (more go to the kernels, which
+    /// vectorise and thread).
+    static bool small(index_t n);
+    static constexpr index_t kLargest = 256;
+    /// Whether an [m x k] by [k x n] product is small enough for a plain loop.
+    static bool small_gemm(index_t m, index_t n, index_t k);
+    /// Appends instr with the loop that runs it.
+    void push(TinyInstr instr);
+    /// Runs every instruction in order.
+    void run() const;
+};
+
+}  // namespace pyflux::autodiff
