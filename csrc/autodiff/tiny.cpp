@@ -74,6 +74,7 @@ void sum(const I& i) {
     T* out = target<T>(i, 1);
     const T scale = static_cast<T>(i.param);
     const index_t n = i.n, inner = i.inner;
+    if (i.outer * inner == 1) return kernels::sum_block(n, 1, x, scale, out);  // a loss
     for (index_t o = 0; o < i.outer; ++o) kernels::sum_block(n, inner, x + o * n * inner, scale, out + o * inner);
 }
 
@@ -83,6 +84,10 @@ void sum_grad(const I& i) {
     T* gx = target<T>(i, 1);
     const T scale = static_cast<T>(i.param);
     const index_t n = i.n, inner = i.inner;
+    if (i.outer * inner == 1) {  // a loss's: every element gets the same
+        const T each = scale * g[0];
+        return store(i.add, n, gx, [each](index_t) { return each; });
+    }
     for (index_t o = 0; o < i.outer; ++o)
         for (index_t k = 0; k < n; ++k) {
             const T* go = g + o * inner;
@@ -110,7 +115,7 @@ void gemm(const I& i) {
         for (index_t c = 0; c < N; ++c) {
             const T* a = A + r * a_row;
             const T* b = B + c * b_col;
-            T acc = a[0] * b[0];  // K >= 1: a product over nothing has no flat form
+            T acc = a[0] * b[0];  // K >= 1 (TinyCode::small_gemm)
             for (index_t k = 1; k < K; ++k) acc += a[k * a_k] * b[k * b_k];
             put<Add>(C[r * ldc + c], acc);
         }
