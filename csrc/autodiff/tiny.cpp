@@ -111,6 +111,23 @@ void gemm(const I& i) {
     T* C = target<T>(i, 2);
     const index_t M = i.m, N = i.n, K = i.k, lda = i.lda, ldb = i.ldb, ldc = i.ldc;
     const index_t a_row = TA ? 1 : lda, a_k = TA ? lda : 1, b_col = TB ? ldb : 1, b_k = TB ? 1 : ldb;
+    if (K == 1) {  // an outer product: a sample's weight gradient
+        for (index_t r = 0; r < M; ++r) {
+            const T a = A[r * a_row];
+            T* row = C + r * ldc;
+            for (index_t c = 0; c < N; ++c) put<Add>(row[c], a * B[c * b_col]);
+        }
+        return;
+    }
+    if (N == 1) {  // a product with a vector: a sample's layer and its input gradient
+        for (index_t r = 0; r < M; ++r) {
+            const T* a = A + r * a_row;
+            T acc = a[0] * B[0];
+            for (index_t k = 1; k < K; ++k) acc += a[k * a_k] * B[k * b_k];
+            put<Add>(C[r * ldc], acc);
+        }
+        return;
+    }
     for (index_t r = 0; r < M; ++r)
         for (index_t c = 0; c < N; ++c) {
             const T* a = A + r * a_row;
