@@ -187,13 +187,15 @@ def test_items_of_integers_and_numbers_are_stacked_as_floats(compiled):
 
 P = flux.param
 
+ROW = np.array([[1.0, -2.0, 0.5]])  # against b (3,): the same number of elements, another shape
+
 # Losses over a parameter set (W (3x3), b (3), s (a scalar), V (3x2)) covering each loop: every
 # binary op with whole and one-value operands, unary math and activations, sums over all and over
 # one axis, values read twice.
 SMALL_LOSSES = {
     "lecture": lambda ps, x, y: flux.sum((y - (ps["W"] @ x + ps["b"])) ** 2),
     "arithmetic": lambda ps, x, y: flux.sum((ps["W"] @ x - y) * ps["s"] + ps["b"] / (2.0 + ps["b"] ** 2))
-    + flux.mean(flux.maximum(ps["b"], y) - flux.minimum(x, ps["s"])),
+    + flux.mean(flux.maximum(ps["b"], y) - flux.minimum(x, ps["s"])) + flux.sum((ps["b"] * ROW) ** 2),
     "pow_and_xlogy": lambda ps, x, y: flux.sum(flux.xlogy(flux.sigmoid(x), 1.5 + flux.tanh(ps["W"] @ x)))
     + flux.sum((1.0 + ps["s"] ** 2) ** ps["b"]),
     "unary": lambda ps, x, y: flux.sum(flux.exp(-flux.abs(ps["b"] * x)) + flux.sin(ps["W"] @ y)

@@ -161,7 +161,7 @@ public:
         if (!forward_loop_) return false;
         for (int k = 0; k < 2; ++k) {
             if (!wants(k)) continue;
-            TinyInstr i = instr(broadcast_[k] ? TinyInstr::binary_grad_one : TinyInstr::binary_grad,
+            TinyInstr i = instr(whole(k) ? TinyInstr::binary_grad : TinyInstr::binary_grad_one,
                                 {TinyCode::at(*io_.grad_out), TinyCode::at(*io_.in[0]), TinyCode::at(*io_.in[1]),
                                  TinyCode::at(*io_.out), TinyCode::at(*io_.grad_in[k])});
             i.wrt = static_cast<std::uint8_t>(k);
@@ -176,11 +176,14 @@ private:
         TinyInstr i{code};
         i.op = static_cast<std::uint8_t>(op_);
         i.n = io_.out->size();
-        i.sa = broadcast_[0] ? 0 : 1;
-        i.sb = broadcast_[1] ? 0 : 1;
+        i.sa = whole(0) ? 1 : 0;
+        i.sb = whole(1) ? 1 : 0;
         i.p = p;
         return i;
     }
+    // Whether input k has as many elements as the output (else it has one: loops were chosen).
+    // Its shape may still differ, (3,) against (1, 3).
+    bool whole(int k) const { return io_.in[k]->size() == io_.out->size(); }
 
     BinaryOp op_;
     std::array<Strides, 2> strides_{};

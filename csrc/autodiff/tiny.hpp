@@ -1,9 +1,9 @@
 // A compiled step whose buffers are all small, as one list of plain loops. For a per-sample step
-// the kernels' own set-up (shape products, branches for threads and broadcasting, a call each)
-// costs more than their arithmetic; here each op's forward and backward are instructions with their
-// sizes and buffers fixed, run by one loop that inlines the op tables' scalar rules. Flat ops that
-// fit offer their instructions (FlatOp::lower_forward and lower_backward); the results are the
-// flat ops' own, up to the order of additions in a sum.
+// the kernels' own set-up (shape products, branches for threads and broadcasting) costs more than
+// their arithmetic; here each op's forward and backward are instructions with their sizes and
+// buffers fixed, each run by a scalar loop chosen once for its op, operand layout and dtype, with
+// the op tables' rules inlined. Flat ops that fit offer their instructions (FlatOp::lower_forward
+// and lower_backward); the results are the flat ops' own, up to the order of additions in a sum.
 #pragma once
 
 #include <array>
@@ -51,7 +51,7 @@ struct TinyCode {
     DType dtype = DType::f32;
     std::vector<TinyInstr> code;
 
-    /// The operand for buf (its data pointer's address), or for a buffer of this code's own.
+    /// The operand for a flat buffer or a tensor: the address of its data pointer.
     static void* const* at(const FlatBuf& buf);
     static void* const* at(const Tensor& t) { return &t->data; }
     /// Whether n elements are few enough for a plain scalar loop (more go to the kernels, which
