@@ -1,8 +1,11 @@
-"""The compiled captured step (kernel calls over fixed buffers): which steps compile, and that a
-compiled step and one replayed through the tape both give the general path's results."""
+"""The compiled captured step (kernel calls over fixed buffers, or plain loops when its buffers are
+small): which steps compile and how, and that a compiled step and one replayed through the tape both
+give the general path's results."""
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pyflux as flux
 from pyflux import capture
@@ -285,3 +288,43 @@ def test_steps_past_the_loop_sizes_call_the_kernels(path):
     assert path == ["kernels"]
     _assert_same(general, captured, rtol=1e-12, atol=1e-14)
 
+
+
+OPERANDS = {
+    "Wx": lambda ps, x: ps["W"] @ x,
+    "b": lambda ps, x: ps["b"],
+    "s": lambda ps, x: ps["s"],
+    "x": lambda ps, x: x,
+    "const": lambda ps, x: 0.5,
+}
+BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (1.5 + flux.abs(b)), "pow": lambda a, b: (1.0 + flux.abs(a)) ** 2,
+    "maximum": flux.maximum, "minimum": flux.minimum,
+}
+UNARY = [flux.tanh, flux.sigmoid, flux.softplus, flux.elu, flux.swish, flux.gelu, flux.relu, flux.leakyrelu,
+         lambda v: flux.exp(-flux.abs(v))]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(left=st.sampled_from(sorted(OPERANDS)), right=st.sampled_from(sorted(OPERANDS)),
+       op=st.sampled_from(sorted(BINARY)), unary=st.integers(0, len(UNARY) - 1), mean=st.booleans(),
+       f64=st.booleans())
+def test_drawn_small_losses_run_as_loops_and_match(left, right, op, unary, mean, f64, path):
+    """Every binary op over whole, one-value and constant operands, then an activation and a sum or
+    mean: the loops give the general path's parameters and losses."""
+    dtype = np.float64 if f64 else np.float32
+    x, y = _samples(12, dtype)
+    reduce = flux.mean if mean else flux.sum
+
+    def loss(ps, x, y):
+        named = dict(zip("WbsV", ps))
+        v = BINARY[op](OPERANDS[left](named, x), OPERANDS[right](named, x))
+        return reduce(UNARY[unary](v)) + 0.1 * flux.sum((named["W"] @ x - y) ** 2)
+
+    path.clear()
+    general, captured = _train_both(lambda: list(_small_params(dtype).values()), loss, list(zip(x, y)),
+                                    flux.Descent(0.02))
+    assert path == ["loops"]
+    tol = dict(rtol=1e-12, atol=1e-13) if f64 else dict(rtol=2e-5, atol=2e-6)
+    _assert_same(general, captured, **tol)
