@@ -153,12 +153,12 @@ public:
         }
     }
     bool lower_forward(TinyCode& c) const override {
-        if (!forward_loop_) return false;  // loops are chosen for few elements, each operand whole or one
+        if (!lowers()) return false;
         c.push(instr(TinyInstr::binary, {TinyCode::at(*io_.in[0]), TinyCode::at(*io_.in[1]), TinyCode::at(*io_.out)}));
         return true;
     }
     bool lower_backward(TinyCode& c) const override {
-        if (!forward_loop_) return false;
+        if (!lowers()) return false;
         for (int k = 0; k < 2; ++k) {
             if (!wants(k)) continue;
             TinyInstr i = instr(whole(k) ? TinyInstr::binary_grad : TinyInstr::binary_grad_one,
@@ -172,6 +172,8 @@ public:
     }
 
 private:
+    // Each operand whole or one value (then loops were chosen), and few elements for scalar loops.
+    bool lowers() const { return forward_loop_ && TinyCode::small(io_.out->size()); }
     TinyInstr instr(TinyInstr::Code code, std::array<void* const*, 5> p) const {
         TinyInstr i{code};
         i.op = static_cast<std::uint8_t>(op_);

@@ -137,8 +137,9 @@ void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
     for (std::size_t k = 0; k < params_.size(); ++k) {
         optimisers::Optimiser* opt = optimisers[k];
         if (!opt || !param_grads_[k] || opt->frozen) continue;
+        // A parameter past the loops' size (a product's operand may be) keeps the rule's vectorised update.
         const std::optional<double> eta = opt->descent_rate();
-        if (!tiny_ || !eta) {
+        if (!tiny_ || !eta || !autodiff::TinyCode::small(params_[k]->size())) {
             updates_.emplace_back(opt, k);
             continue;
         }

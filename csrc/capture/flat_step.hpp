@@ -73,7 +73,8 @@ private:
     std::vector<autodiff::FlatOp*> backward_;  // in sweep order: those whose output's gradient counts
     bool tiny_ = false;  // run tiny_forward_ and tiny_backward_ instead of the ops' calls
     autodiff::TinyCode tiny_forward_, tiny_backward_;
-    // The update: Descent's inline (in the tiny step's dtype), any other rule through its optimiser.
+    // The update: Descent's inline for a small parameter of a tiny step, anything else through its
+    // optimiser.
     autodiff::TinyCode descents_;
     std::vector<std::pair<optimisers::Optimiser*, std::size_t>> updates_;  // with the parameter's index
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
