@@ -27,7 +27,7 @@ import threading
 
 import numpy as np
 
-from pyflux import _core
+from pyflux import _core, native
 from pyflux.callbacks import Throttled
 from pyflux.data import DataLoader, _gather
 from pyflux.progress import Progress, observations
@@ -205,7 +205,10 @@ class CapturedTrain:
         every_step = any(not isinstance(f, Throttled) for f in self.callbacks) or (
             self.bar is not None and not isinstance(self.bar, Progress))
         s = 1
+        ticket = native.request(program, feed, self.states)
         while s < feed.steps:
+            if ticket is not None and ticket.attach():
+                ticket = None
             stop = s + 1 if every_step else feed.steps
             nxt, finite = program.run(feed, s, stop, self.states, losses, _CHUNK_SECONDS)
             self._after_steps(losses, s, nxt)

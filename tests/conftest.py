@@ -5,6 +5,10 @@ from hypothesis import HealthCheck, settings
 
 from pyflux import _core
 
+# Captured steps run as loops unless a test asks for native steps (tests/test_native_steps.py), so
+# that no test depends on whether a background build has finished.
+os.environ.setdefault("PYFLUX_NATIVE_STEPS", "0")
+
 settings.register_profile(
     "dev",
     max_examples=50,

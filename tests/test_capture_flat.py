@@ -306,6 +306,18 @@ UNARY = [flux.tanh, flux.sigmoid, flux.softplus, flux.elu, flux.swish, flux.gelu
          lambda v: flux.exp(-flux.abs(v))]
 
 
+def drawn_loss(left, right, op, unary, mean):
+    """A binary op over two of OPERANDS, an activation of UNARY, a sum or mean, and a lecture term."""
+    reduce = flux.mean if mean else flux.sum
+
+    def loss(ps, x, y):
+        named = dict(zip("WbsV", ps))
+        v = BINARY[op](OPERANDS[left](named, x), OPERANDS[right](named, x))
+        return reduce(UNARY[unary](v)) + 0.1 * flux.sum((named["W"] @ x - y) ** 2)
+
+    return loss
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(left=st.sampled_from(sorted(OPERANDS)), right=st.sampled_from(sorted(OPERANDS)),
        op=st.sampled_from(sorted(BINARY)), unary=st.integers(0, len(UNARY) - 1), mean=st.booleans(),
@@ -315,15 +327,9 @@ def test_drawn_small_losses_run_as_loops_and_match(left, right, op, unary, mean,
     mean: the loops give the general path's parameters and losses."""
     dtype = np.float64 if f64 else np.float32
     x, y = _samples(12, dtype)
-    reduce = flux.mean if mean else flux.sum
-
-    def loss(ps, x, y):
-        named = dict(zip("WbsV", ps))
-        v = BINARY[op](OPERANDS[left](named, x), OPERANDS[right](named, x))
-        return reduce(UNARY[unary](v)) + 0.1 * flux.sum((named["W"] @ x - y) ** 2)
-
     path.clear()
-    general, captured = _train_both(lambda: list(_small_params(dtype).values()), loss, list(zip(x, y)),
+    general, captured = _train_both(lambda: list(_small_params(dtype).values()),
+                                    drawn_loss(left, right, op, unary, mean), list(zip(x, y)),
                                     flux.Descent(0.02))
     assert path == ["loops"]
     tol = dict(rtol=1e-12, atol=1e-13) if f64 else dict(rtol=2e-5, atol=2e-6)

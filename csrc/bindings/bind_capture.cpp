@@ -12,6 +12,7 @@
 #include "bindings/dispatch.hpp"
 #include "bindings/python_api.hpp"
 #include "capture/feed.hpp"
+#include "capture/native_library.hpp"
 #include "capture/program.hpp"
 
 namespace pyflux::bindings {
@@ -208,9 +209,39 @@ Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::
 
 // The program's flat step when it reads the feed's data as they are laid out (null: replay through the
 // tape); `data` receives step 0's data.
+std::vector<optimisers::Optimiser*> optimisers_of(py::sequence states) {
+    std::vector<optimisers::Optimiser*> out;
+    for (py::handle s : states) out.push_back(s.is_none() ? nullptr : &optimiser_of(s));
+    return out;
+}
+
 capture::FlatStep* flat_for(Program& program, Feed& feed, std::vector<Tensor>& data) {
     feed.item(0, data);
     return feed.contiguous() && program.fits(data) ? program.flat() : nullptr;
+}
+
+// Steps s, s+1, ... until stop through flat's native step, in blocks whose data pointers are read
+// first (one step a block where the feed gathers each step's batch into one buffer), until
+// `seconds` have passed or a loss is NaN or infinite (finite is then false). Returns the next step.
+autodiff::index_t run_native(capture::FlatStep& flat, Feed& feed, std::size_t data, autodiff::index_t s,
+                             autodiff::index_t stop, double* out, double seconds, bool& finite) {
+    const autodiff::index_t block = feed.gathers() ? 1 : 256;
+    std::vector<const void*> pointers(static_cast<std::size_t>(block) * data);
+    const auto began = std::chrono::steady_clock::now();
+    const auto budget = std::chrono::duration<double>(seconds);
+    while (s < stop) {
+        const autodiff::index_t n = std::min(block, stop - s);
+        for (autodiff::index_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < data; ++k) pointers[static_cast<std::size_t>(i) * data + k] = feed.data(s + i, k);
+        const autodiff::index_t done = flat.run_native(pointers.data(), n, out + s);
+        s += done;
+        if (done < n) {
+            finite = false;
+            break;
+        }
+        if (seconds > 0 && std::chrono::steady_clock::now() - began >= budget) break;
+    }
+    return s;
 }
 
 // run(feed, start, stop, optimisers, losses, seconds): steps start, start+1, ... until stop, or until
@@ -224,14 +255,20 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
     if (losses.ndim() != 1 || losses.shape(0) < stop || !losses.writeable())
         throw py::value_error("capture: losses must be a writable float64 array of at least " + std::to_string(stop) +
                               " elements");
-    std::vector<optimisers::Optimiser*> optimisers;
-    for (py::handle s : states) optimisers.push_back(s.is_none() ? nullptr : &optimiser_of(s));
+    const std::vector<optimisers::Optimiser*> optimisers = optimisers_of(states);
     double* out = losses.mutable_data();
     autodiff::index_t s = start;
     bool finite = true;
     std::vector<Tensor> data;
     capture::FlatStep* flat = start < stop ? flat_for(program, feed, data) : nullptr;
     if (flat) flat->use(optimisers);
+    if (flat && flat->native()) {
+        {
+            py::gil_scoped_release release;
+            s = run_native(*flat, feed, data.size(), s, stop, out, seconds, finite);
+        }
+        return py::make_tuple(s, finite);
+    }
     {
         py::gil_scoped_release release;
         const auto began = std::chrono::steady_clock::now();
@@ -262,6 +299,7 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
 }  // namespace
 
 void bind_capture(py::module_& m) {
+    m.attr("NATIVE_STEP_FLAGS") = PYFLUX_NATIVE_STEP_FLAGS;
     py::class_<Feed>(m, "Feed", "Feed(sources, order, batch): the data of a captured training loop (see capture.hpp).")
         .def(py::init(&make_feed), py::arg("sources"), py::arg("order"), py::arg("batch"))
         .def_static("from_items", &feed_from_items, py::arg("items"), py::arg("splat"), py::arg("dtype"),
@@ -307,6 +345,29 @@ void bind_capture(py::module_& m) {
             const capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
             return flat && flat->tiny();
         }, py::arg("feed"), "Whether run() takes the feed's steps as one list of plain loops (a step of small buffers).")
+        .def("native_source", [](Program& p, Feed& f, py::sequence states) {
+            std::vector<Tensor> data;
+            capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            if (!flat) return std::string();
+            flat->use(optimisers_of(states));
+            return flat->native_source();
+        }, py::arg("feed"), py::arg("optimisers"),
+             "The C++ source of this program's native step for the feed and optimisers (pyflux.native); '' when\n"
+             "it has none.")
+        .def("load_native", [](Program& p, Feed& f, const std::string& path, const std::string& source) {
+            std::vector<Tensor> data;
+            capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            if (!flat || source.empty() || flat->native_source() != source) return false;
+            flat->attach_native(capture::load_native(path));
+            return true;
+        }, py::arg("feed"), py::arg("path"), py::arg("source"),
+             "Runs the following steps through the native step built from `source` at `path`, if `source` is\n"
+             "still this program's; returns whether it does. Raises RuntimeError when the library does not load.")
+        .def("native_for", [](Program& p, Feed& f) {
+            std::vector<Tensor> data;
+            const capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            return flat && flat->native();
+        }, py::arg("feed"), "Whether run() took the feed's last steps through a native step.")
         .def("run", &run, py::arg("feed"), py::arg("start"), py::arg("stop"), py::arg("optimisers"), py::arg("losses"),
              py::arg("seconds"));
 }

@@ -38,6 +38,9 @@ public:
     bool contiguous() const { return contiguous_; }
     /// Where datum k of step s starts (contiguous(): laid out as item(s) would give it); unchecked.
     const void* data(index_t s, std::size_t k);
+    /// Whether data() gathers each step's batch into one buffer, so that a step's data move when the
+    /// next step's are read.
+    bool gathers() const { return batch_ > 0; }
 
 private:
     Tensor gather(std::size_t k, const std::int64_t* idx);

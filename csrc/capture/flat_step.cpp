@@ -134,6 +134,7 @@ void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
         if (optimisers[k] && param_grads_[k]) optimisers[k]->check(params_[k], param_grads_[k]);
     descents_ = {tiny_forward_.dtype, {}};
     updates_.clear();
+    descent_params_.clear();
     for (std::size_t k = 0; k < params_.size(); ++k) {
         optimisers::Optimiser* opt = optimisers[k];
         if (!opt || !param_grads_[k] || opt->frozen) continue;
@@ -148,7 +149,9 @@ void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
         i.param = *eta;
         i.p = {autodiff::TinyCode::at(param_grads_[k]), autodiff::TinyCode::at(params_[k])};
         descents_.push(i);
+        descent_params_.push_back(k);
     }
+    use_native_ = native_ && updates_.empty() && descent_params_ == native_params_;
 }
 
 namespace {

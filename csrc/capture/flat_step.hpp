@@ -8,6 +8,7 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,19 @@ public:
     /// Whether the step runs as tiny instructions (autodiff/tiny.hpp).
     bool tiny() const { return tiny_; }
 
+    /// The C++ source of a native step (capture/native_source.cpp): the loop over steps with this
+    /// step's tiny instructions for the optimisers of the last use(); empty when the step cannot run
+    /// natively (not tiny, transposed data, an update other than Descent's, no gradient).
+    std::string native_source() const;
+    /// Runs the following steps through `steps`, built from native_source() as it is now, while
+    /// use() keeps the same parameters on Descent.
+    void attach_native(autodiff::TinySteps steps);
+    /// Whether run_native applies (a native step is attached and fits the last use()).
+    bool native() const { return use_native_; }
+    /// `steps` steps on the data at `pointers` (one pointer per datum a step, laid out as captured),
+    /// each loss written to losses; returns how many ran, as autodiff::TinySteps.
+    autodiff::index_t run_native(const void* const* pointers, autodiff::index_t steps, double* losses) const;
+
 private:
     FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
         : values_(slots), grads_(slots), data_slots_(data_slots), loss_slot_(loss_slot) {}
@@ -77,6 +91,12 @@ private:
     // optimiser.
     autodiff::TinyCode descents_;
     std::vector<std::pair<optimisers::Optimiser*, std::size_t>> updates_;  // with the parameter's index
+    std::vector<std::size_t> descent_params_;  // the parameters descents_ updates
+    // The native step, the parameters it updates, and whether it fits the last use().
+    autodiff::TinySteps native_ = nullptr;
+    std::vector<std::size_t> native_params_;
+    std::vector<void**> native_data_;  // the data's buffer pointers, which it sets for each step
+    bool use_native_ = false;
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
     // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
     std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;

@@ -1,0 +1,16 @@
+// Loading a native step (capture/native_source.cpp) that pyflux.native built into a shared library.
+#pragma once
+
+#include <string>
+
+#include "autodiff/tiny.hpp"
+
+namespace pyflux::capture {
+
+/// The step function of the library at path, loaded once per path and kept for the life of the
+/// process (steps attached to it may run at any time). Throws std::runtime_error when the library
+/// cannot be loaded, lacks the function, or was built against other tiny instructions
+/// (autodiff::tiny_abi).
+autodiff::TinySteps load_native(const std::string& path);
+
+}  // namespace pyflux::capture

@@ -1,0 +1,243 @@
+"""Native steps (pyflux.native): a captured step of small buffers built for its sizes. They run when
+they are built, give the loops' results, stop at a NaN loss as the loops do, are cached by the
+step's shape, and every failure (no compiler, a failing build, a damaged cache) leaves the loops."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pyflux as flux
+from pyflux import capture, native
+
+from test_capture_flat import BINARY, OPERANDS, SMALL_LOSSES, UNARY, _samples, _small_params, drawn_loss
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("native-steps")
+
+
+@pytest.fixture
+def path(monkeypatch, cache):
+    """Native steps built before the first replayed step, into a cache of this module; a list that
+    receives, for each captured replay, how its last steps ran: "native", "loops" or "kernels"."""
+    if native._compiler() is None:
+        pytest.skip("no C++ compiler on the path: native steps are not built")
+    assert native._include_dir() is not None, "pyflux's headers are neither installed nor beside the package"
+    monkeypatch.setenv("PYFLUX_NATIVE_STEPS", "wait")
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(cache))
+    seen = []
+    replay = capture.CapturedTrain._replay
+
+    def watched(self, program, feed, losses):
+        out = replay(self, program, feed, losses)
+        seen.append("native" if program.native_for(feed) else "loops" if program.tiny_for(feed) else "kernels")
+        return out
+
+    monkeypatch.setattr(capture.CapturedTrain, "_replay", watched)
+    return seen
+
+
+def _train(make, loss, data, rule, native_steps):
+    """Trains make()'s parameters captured, natively or as loops; the losses and the parameters."""
+    os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
+    ps = make()
+    losses = flux.train(lambda *a: loss(ps, *a), flux.params(*ps), data, rule, capture=True)
+    return losses, [np.array(p) for p in ps]
+
+
+def _assert_same(loops, native_, tol):
+    np.testing.assert_allclose(native_[0], loops[0], **tol)
+    for a, b in zip(loops[1], native_[1]):
+        np.testing.assert_allclose(b, a, **tol)
+
+
+def _tol(dtype):
+    return dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+
+
+def _both(make, loss, data, rule, path):
+    loops = _train(make, loss, data, rule, False)
+    out = _train(make, loss, data, rule, True)
+    assert path == ["loops", "native"]
+    return loops, out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", sorted(SMALL_LOSSES))
+def test_small_losses_run_natively_and_match_the_loops(loss, dtype, path):
+    x, y = _samples(30, dtype)
+    y = np.abs(y)
+
+    def loss_of(ps, x, y):
+        return SMALL_LOSSES[loss](dict(zip("WbsV", ps)), x, y)
+
+    loops, out = _both(lambda: list(_small_params(dtype).values()), loss_of, list(zip(x, y)), flux.Descent(0.01), path)
+    _assert_same(loops, out, _tol(dtype))
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_higham_chains_run_natively_per_sample_and_in_shuffled_batches(batch, path):
+    rng = np.random.default_rng(4)
+    X, Y = rng.random((2, 24)), (rng.random((2, 24)) > 0.5).astype(float)
+
+    def run(native_steps):
+        flux.seed(7)
+        model = flux.f64(flux.Chain(flux.Dense(2, 2, flux.σ), flux.Dense(2, 3, flux.relu, bias=False),
+                                    flux.Dense(3, 2, flux.σ)))
+        data = list(zip(X.T, Y.T)) if batch == 1 else flux.DataLoader((X, Y), batchsize=batch, shuffle=True,
+                                                                      rng=np.random.default_rng(1))
+        os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
+        losses = flux.train(lambda m, x, y: 0.5 * flux.sum((y - m(x)) ** 2), model, data,
+                            flux.setup(flux.Descent(0.1), model), capture=True)
+        return losses, [np.array(p) for p in flux.trainables(model)]
+
+    loops, out = run(False), run(True)
+    assert path == ["loops", "native"]
+    _assert_same(loops, out, _tol(np.float64))
+
+
+def test_a_nan_loss_stops_at_its_item_as_the_loops_do(path):
+    x, y = _samples(20)
+    x[13, 1] = np.inf
+
+    def make():
+        return [flux.param(np.full((3, 3), 0.1)), flux.param(np.zeros(3))]
+
+    def loss(ps, x, y):
+        return flux.sum((y - (ps[0] @ x + ps[1])) ** 2)
+
+    results = []
+    for native_steps in (False, True):
+        ps = make()
+        os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
+        with pytest.raises(ValueError, match="on data item 13"):
+            flux.train(lambda *a: loss(ps, *a), flux.params(*ps), list(zip(x, y)), flux.Descent(0.01), capture=True)
+        results.append([np.array(p) for p in ps])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+    assert np.all(np.isfinite(results[1][0]))
+
+
+def test_other_rules_and_every_step_callbacks(path):
+    """Adam's update runs through its optimiser, so that step stays on the loops; a callback after
+    every step takes the native step one step at a time, with the same results."""
+    x, y = _samples(15)
+
+    def make():
+        return [flux.param(np.full((3, 3), 0.1)), flux.param(np.zeros(3))]
+
+    def loss(ps, x, y):
+        return flux.sum((y - (ps[0] @ x + ps[1])) ** 2)
+
+    _train(make, loss, list(zip(x, y)), flux.Adam(0.01), True)
+    assert path == ["loops"]
+    path.clear()
+    calls = []
+
+    def run(native_steps):
+        os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
+        ps = make()
+        losses = flux.train(lambda *a: loss(ps, *a), flux.params(*ps), list(zip(x, y)), flux.Descent(0.01),
+                            capture=True, cb=lambda: calls.append(1))
+        return losses, [np.array(p) for p in ps]
+
+    loops, out = run(False), run(True)
+    assert path == ["loops", "native"] and len(calls) == 30
+    _assert_same(loops, out, _tol(np.float64))
+
+
+def _lecture_step(native_steps, n=10):
+    x, y = _samples(n)
+    ps = [flux.param(np.full((3, 3), 0.1)), flux.param(np.zeros(3))]
+    os.environ["PYFLUX_NATIVE_STEPS"] = native_steps
+    flux.train(lambda x, y: flux.sum((y - (ps[0] @ x + ps[1])) ** 2), flux.params(*ps), list(zip(x, y)),
+               flux.Descent(0.01), capture=True)
+    return [np.array(p) for p in ps]
+
+
+def test_built_steps_are_cached_by_shape(path, monkeypatch, tmp_path):
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(native, "_built", {})
+    first = _lecture_step("wait")
+    built = list((tmp_path / "steps").glob("*.so"))
+    assert len(built) == 1
+    # Another process finds it on disk: nothing is built again.
+    monkeypatch.setattr(native, "_built", {})
+    monkeypatch.setattr(native, "_build", lambda *a: pytest.fail("built again"))
+    second = _lecture_step("wait")
+    assert path == ["native", "native"]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_background_build_is_taken_up_by_a_later_capture(path, monkeypatch, tmp_path):
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(native, "_built", {})
+    _lecture_step("background")
+    for thread in list(native._building.values()):
+        thread.join()
+    _lecture_step("background")
+    assert path[-1] == "native"
+
+
+def test_a_damaged_cached_step_is_built_again(path, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path / "first"))
+    monkeypatch.setattr(native, "_built", {})
+    expected = _lecture_step("0")
+    _lecture_step("wait")
+    (built,) = (tmp_path / "first" / "steps").glob("*.so")
+    # Another cache holds a damaged file of that name (a library is never rewritten in place: a
+    # build replaces it whole).
+    damaged = tmp_path / "second" / "steps" / built.name
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a library")
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path / "second"))
+    monkeypatch.setattr(native, "_built", {})
+    got = _lecture_step("wait")
+    assert "did not load and runs as loops" in capsys.readouterr().err
+    assert not damaged.exists()
+    again = _lecture_step("wait")
+    assert damaged.exists()
+    assert path == ["loops", "native", "loops", "native"]
+    for a, b, c in zip(expected, got, again):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+        np.testing.assert_allclose(c, a, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cxx", ["/nonexistent/c++", "false"])
+def test_without_a_working_compiler_the_loops_run(cxx, path, monkeypatch, tmp_path):
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CXX", cxx)
+    monkeypatch.setattr(native, "_built", {})
+    monkeypatch.setattr(native, "_last_error", None)
+    expected = _lecture_step("0")
+    got = _lecture_step("wait")
+    assert path == ["loops", "loops"]
+    for a, b in zip(expected, got):
+        np.testing.assert_array_equal(a, b)
+    assert (native.last_error() is None) == (cxx != "false")
+    assert not list(Path(tmp_path).glob("steps/*.so"))
+
+
+def test_turned_off_the_loops_run(path):
+    _lecture_step("0")
+    _lecture_step("off")
+    assert path == ["loops", "loops"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(left=st.sampled_from(sorted(OPERANDS)), right=st.sampled_from(sorted(OPERANDS)),
+       op=st.sampled_from(sorted(BINARY)), unary=st.integers(0, len(UNARY) - 1), mean=st.booleans(),
+       f64=st.booleans())
+def test_drawn_small_losses_run_natively_and_match(left, right, op, unary, mean, f64, path):
+    dtype = np.float64 if f64 else np.float32
+    x, y = _samples(12, dtype)
+    path.clear()
+    loops, out = _both(lambda: list(_small_params(dtype).values()), drawn_loss(left, right, op, unary, mean),
+                       list(zip(x, y)), flux.Descent(0.02), path)
+    _assert_same(loops, out, _tol(dtype))
