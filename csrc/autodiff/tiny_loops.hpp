@@ -10,6 +10,18 @@
 
 namespace pyflux::autodiff::tiny_loops {
 
+/// An instruction of a native step: its sizes and flags constants, its operands and param read
+/// when the step starts.
+template <TinyInstr::Code Code, bool Add, index_t N, index_t M, index_t K, index_t Outer, index_t Inner,
+          index_t Lda, index_t Ldb, index_t Ldc>
+struct Fixed {
+    static constexpr TinyInstr::Code code = Code;
+    static constexpr bool add = Add;
+    static constexpr index_t n = N, m = M, k = K, outer = Outer, inner = Inner, lda = Lda, ldb = Ldb, ldc = Ldc;
+    std::array<void* const*, 5> p;
+    double param;
+};
+
 template <class T, class In>
 const T* operand(const In& i, int k) { return static_cast<const T*>(*i.p[k]); }
 template <class T, class In>

@@ -1,6 +1,6 @@
 // A native step: the loop over a tiny step's data items as C++ source, built into a shared library
 // by pyflux.native and run in place of the instruction list. Each instruction becomes a call of its
-// loop (autodiff/tiny_loops.hpp) on an instruction type whose sizes and flags are constants, so the
+// loop (autodiff/tiny_loops.hpp) on a tiny_loops::Fixed, whose sizes and flags are constants, so the
 // compiler unrolls and schedules the whole step; operands and `param` (Descent's η among them) are
 // read from the step's instructions when the loop starts. The text depends only on the step's
 // shape (ops, sizes, dtype, the data's count), so every capture of one model and loss shares it.
@@ -14,16 +14,11 @@ namespace {
 using autodiff::TinyCode;
 using autodiff::TinyInstr;
 
-// The instruction type `name`: i's fields but its operands and param as constants.
-void instruction_type(std::ostream& out, const std::string& name, const TinyInstr& i) {
-    out << "struct " << name << " {\n"
-        << "    static constexpr TinyInstr::Code code = TinyInstr::Code(" << int(i.code) << ");\n"
-        << "    static constexpr bool add = " << (i.add ? "true" : "false") << ";\n"
-        << "    static constexpr index_t n = " << i.n << ", m = " << i.m << ", k = " << i.k << ", outer = " << i.outer
-        << ", inner = " << i.inner << ", lda = " << i.lda << ", ldb = " << i.ldb << ", ldc = " << i.ldc << ";\n"
-        << "    std::array<void* const*, 5> p;\n"
-        << "    double param;\n"
-        << "};\n";
+// `name`, i as a tiny_loops::Fixed with its operands and param from `from`.
+void instruction(std::ostream& out, const std::string& name, const TinyInstr& i, const std::string& from) {
+    out << "    const Fixed<TinyInstr::Code(" << int(i.code) << "), " << (i.add ? "true" : "false") << ", " << i.n << ", "
+        << i.m << ", " << i.k << ", " << i.outer << ", " << i.inner << ", " << i.lda << ", " << i.ldb << ", " << i.ldc
+        << "> " << name << "{" << from << ".p, " << from << ".param};\n";
 }
 
 // One prefix per list: F (forward), B (backward), D (descents), with `from` the TinyRun field.
@@ -43,22 +38,20 @@ std::string FlatStep::native_source() const {
     std::ostringstream out;
     out << "// A captured step of pyflux, built for its sizes (pyflux.native).\n"
         << "#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n"
-        << "using namespace pyflux::autodiff;\nusing namespace pyflux::autodiff::tiny_loops;\n\nnamespace {\n";
-    for (const List& l : lists)
-        for (std::size_t j = 0; j < l.code.code.size(); ++j) instruction_type(out, l.prefix + std::to_string(j), l.code.code[j]);
-    out << "}  // namespace\n\n"
+        << "using namespace pyflux::autodiff;\nusing namespace pyflux::autodiff::tiny_loops;\n\n"
         << "extern \"C\" index_t pyflux_steps(const TinyRun& r) {\n";
     for (const List& l : lists)
-        for (std::size_t j = 0; j < l.code.code.size(); ++j)
-            out << "    const " << l.prefix << j << " " << l.prefix << "_" << j << "{r." << l.from << "[" << j << "].p, r."
-                << l.from << "[" << j << "].param};\n";
+        for (std::size_t j = 0; j < l.code.code.size(); ++j) {
+            const std::string at = std::to_string(j);
+            instruction(out, l.prefix + at, l.code.code[j], std::string("r.") + l.from + "[" + at + "]");
+        }
     const std::size_t data = data_slots_.size();
     out << "    for (index_t s = 0; s < r.steps; ++s) {\n"
         << "        const void* const* d = r.pointers + s * " << data << ";\n";
     for (std::size_t k = 0; k < data; ++k) out << "        *r.data[" << k << "] = const_cast<void*>(d[" << k << "]);\n";
     const auto calls = [&](const List& l) {
         for (std::size_t j = 0; j < l.code.code.size(); ++j)
-            out << "        " << l.code.loop_text(l.code.code[j]) << "(" << l.prefix << "_" << j << ");\n";
+            out << "        " << l.code.loop_text(l.code.code[j]) << "(" << l.prefix << j << ");\n";
     };
     calls(lists[0]);
     out << "        const double value = *static_cast<const " << t << "*>(r.loss);\n"
@@ -84,8 +77,7 @@ void FlatStep::attach_native(autodiff::TinySteps steps) {
 autodiff::index_t FlatStep::run_native(const void* const* pointers, autodiff::index_t steps, double* losses) const {
     const auto loss = static_cast<std::size_t>(loss_slot_);
     const autodiff::TinyRun r{tiny_forward_.code.data(), tiny_backward_.code.data(), descents_.code.data(),
-                              native_data_.data(),
-                              pointers, values_[loss].data, grads_[loss].data, steps, losses};
+                              native_data_.data(), pointers, values_[loss].data, grads_[loss].data, steps, losses};
     return native_(r);
 }
 
