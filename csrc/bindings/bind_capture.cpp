@@ -97,6 +97,12 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
     if (n < 1 || !item_form(all[0], splat, -1)) return {};
     const Py_ssize_t width = splat ? PyTuple_GET_SIZE(all[0]) : 1;
     auto part = [splat](PyObject* item, Py_ssize_t k) { return splat ? PyTuple_GET_ITEM(item, k) : item; };
+    struct First {
+        const py::detail::PyArray_Proxy* a;
+        const py::detail::PyArrayDescr_Proxy* d;
+        autodiff::index_t row_bytes;
+    };
+    std::vector<First> firsts;
     std::vector<Tensor> rows;
     for (Py_ssize_t k = 0; k < width; ++k) {
         PyObject* first = part(all[0], k);
@@ -112,11 +118,25 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
         for (int j = 0; j < a->nd; ++j) shape.dims[j + 1] = a->dimensions[j];
         const DType dtype = d->type == 'f' ? DType::f32 : DType::f64;
         const autodiff::index_t row_bytes = shape.size() / n * static_cast<autodiff::index_t>(autodiff::itemsize(dtype));
-        for (Py_ssize_t i = 1; i < n; ++i) {
-            PyObject* item = all[i];
-            if (k == 0 && !item_form(item, splat, width)) return {};  // checked once per item
+        firsts.push_back({a, d, row_bytes});
+        // Item 0's part keeps the base array, and with it every row, alive.
+        rows.push_back(autodiff::wrap(dtype, shape, autodiff::contiguous_strides(shape), a->data,
+                                      keep_alive(py::reinterpret_borrow<py::array>(first))));
+    }
+    // One pass over the items. Their objects lie apart in memory, each a pointer away from the
+    // last: the items ahead are fetched early (the tuple, its parts, their dimensions, each a few
+    // items before it is read), so that the waits for memory overlap.
+    constexpr Py_ssize_t ahead = 8;
+    for (Py_ssize_t i = 1; i < n; ++i) {
+        if (i + ahead < n) __builtin_prefetch(all[i + ahead]);
+        if (splat && i + ahead / 2 < n && item_form(all[i + ahead / 2], splat, width))
+            for (Py_ssize_t k = 0; k < width; ++k) __builtin_prefetch(part(all[i + ahead / 2], k));
+        PyObject* item = all[i];
+        if (!item_form(item, splat, width)) return {};
+        for (Py_ssize_t k = 0; k < width; ++k) {
+            const auto& [a, d, row_bytes] = firsts[static_cast<std::size_t>(k)];
             PyObject* p = part(item, k);
-            if (Py_TYPE(p) != Py_TYPE(first)) return {};  // an array of the same type as item 0's part
+            if (Py_TYPE(p) != Py_TYPE(part(all[0], k))) return {};  // an array of the same type as item 0's part
             const auto* b = array_proxy(p);
             const auto* e = array_descriptor_proxy(b->descr);
             if (b->base != a->base || b->data != a->data + i * row_bytes || e->type != d->type ||
@@ -125,9 +145,6 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
             for (int j = 0; j < a->nd; ++j)  // a loop: std::equal calls memcmp, which costs more for a dimension or two
                 if (b->dimensions[j] != a->dimensions[j]) return {};
         }
-        // Item 0's part keeps the base array, and with it every row, alive.
-        rows.push_back(autodiff::wrap(dtype, shape, autodiff::contiguous_strides(shape), a->data,
-                                      keep_alive(py::reinterpret_borrow<py::array>(first))));
     }
     return rows;
 }
