@@ -17,6 +17,7 @@ The compiler is ``$CXX``, else ``c++`` or ``g++`` on the path; without one the l
 Why a build failed, if one did, is in :func:`last_error`.
 """
 
+import atexit
 import functools
 import hashlib
 import os
@@ -32,6 +33,8 @@ from pyflux import _core
 _lock = threading.Lock()
 _built = {}  # key -> the library's path, or None when building it failed
 _building = {}  # key -> the thread building it
+_running = {}  # key -> (the compiler's process or None before it starts, its folder) while building
+_exiting = False
 _last_error = None
 
 
@@ -148,27 +151,59 @@ def request(program, feed, optimisers):
 
 def _build(key, source, cxx, flags, include, target):
     global _last_error
-    path, error = None, None
+    path, error, tmp = None, None, None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
-            src, lib = Path(tmp) / "step.cpp", Path(tmp) / "step.so"
-            src.write_text(source)
-            env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # a sanitizer's runtime, say
-            done = subprocess.run([cxx, *flags, "-fPIC", "-shared", "-I", str(include), str(src), "-o", str(lib)],
-                                  capture_output=True, text=True, timeout=300, env=env)
-            if done.returncode == 0:
-                os.replace(lib, target)  # whole or not at all, for other processes reading the cache
-                path = target
-            else:
-                error = f"{cxx} exited with {done.returncode}: {done.stderr.strip()[-2000:]}"
+        with _lock:
+            if _exiting:
+                return
+            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
+            _running[key] = (None, tmp)
+        src, lib = tmp / "step.cpp", tmp / "step.so"
+        src.write_text(source)
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # a sanitizer's runtime, say
+        with _lock:
+            if _exiting:
+                return
+            compiler = subprocess.Popen([cxx, *flags, "-fPIC", "-shared", "-I", str(include), str(src), "-o", str(lib)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+            _running[key] = (compiler, tmp)
+        try:
+            _, stderr = compiler.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            compiler.kill()
+            _, stderr = compiler.communicate()
+        if compiler.returncode == 0:
+            os.replace(lib, target)  # whole or not at all, for other processes reading the cache
+            path = target
+        else:
+            error = f"{cxx} exited with {compiler.returncode}: {stderr.strip()[-2000:]}"
     except (OSError, subprocess.SubprocessError) as e:
         error = f"{type(e).__name__}: {e}"
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     with _lock:
+        _running.pop(key, None)
         _built[key] = path
         _building.pop(key, None)
         if error is not None:
             _last_error = error
+
+
+@atexit.register
+def _stop_builds():
+    """At exit, builds still going are stopped and their folders removed, and none starts (the
+    thread that waits for each is a daemon, stopped with the interpreter)."""
+    global _exiting
+    with _lock:
+        _exiting = True
+        running = list(_running.values())
+    for compiler, tmp in running:
+        if compiler is not None:
+            compiler.kill()
+            compiler.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _forget(key, path, error):

@@ -3,6 +3,8 @@ they are built, give the loops' results, stop at a NaN loss as the loops do, are
 step's shape, and every failure (no compiler, a failing build, a damaged cache) leaves the loops."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +243,17 @@ def test_drawn_small_losses_run_natively_and_match(left, right, op, unary, mean,
     loops, out = _both(lambda: list(_small_params(dtype).values()), drawn_loss(left, right, op, unary, mean),
                        list(zip(x, y)), flux.Descent(0.02), path)
     _assert_same(loops, out, _tol(dtype))
+
+
+def test_exiting_during_a_build_leaves_no_partial_files(path, tmp_path):
+    script = """
+import numpy as np, pyflux as flux
+x, y = np.ones((20, 5)), np.ones((20, 3))
+W, b = flux.param(np.full((3, 5), 0.1)), flux.param(np.zeros(3))
+flux.train(lambda x, y: flux.sum((y - flux.tanh(W @ x + b)) ** 2), flux.params(W, b), list(zip(x, y)),
+           flux.Descent(0.001), capture=True)
+"""
+    env = {**os.environ, "PYFLUX_CACHE_DIR": str(tmp_path), "PYFLUX_NATIVE_STEPS": "1"}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    left = sorted(p.name for p in (tmp_path / "steps").glob("*")) if (tmp_path / "steps").exists() else []
+    assert all(name.endswith(".so") for name in left), left
