@@ -7,7 +7,7 @@
 
 // The loops run over a few elements each, where vectorised code's set-up and remainder loops cost
 // more than they save.
-// (A compiled step includes the loops without this: there the sizes are constants.)
+// (A native step includes the loops without this: there the sizes are constants.)
 #pragma GCC optimize("no-tree-vectorize")
 #include "autodiff/tiny_loops.hpp"
 

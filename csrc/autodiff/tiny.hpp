@@ -67,30 +67,31 @@ struct TinyCode {
     /// Runs every instruction in order.
     void run() const;
     /// The loop that runs instr, as C++ text naming a function template of autodiff/tiny_loops.hpp
-    /// with its arguments (for a compiled step: capture/step_source.cpp).
+    /// with its arguments (for a native step: capture/native_source.cpp).
     std::string loop_text(const TinyInstr& instr) const;
 };
 
-/// What a compiled step's loop (capture/step_source.cpp) reads: the step's instructions, whose
+/// What a native step (capture/native_source.cpp) reads: the step's instructions, whose
 /// operands and `param` it takes from here and whose other fields it has as constants, and the
 /// data of `steps` steps.
 struct TinyRun {
     const TinyInstr *forward, *backward, *descents;
     void** const* data;             // the data buffers' pointers, set for each step
-    const void* const* pointers;    // each step's data, data_count a step
+    const void* const* pointers;    // each step's data: one pointer per datum, step after step
     const void* loss;               // the loss's buffer: one value
     void* seed;                     // the loss's gradient buffer, set to 1 before the backward
     index_t steps;
     double* losses;                 // each step's loss
 };
 
-/// The function a compiled step exports as "pyflux_steps": runs the steps in order; returns how many
+/// The function a native step exports as "pyflux_steps": runs the steps in order; returns how many
 /// ran, less than r.steps where step (return value) had a NaN or infinite loss, which is written to
 /// losses but not stepped on.
 using TinySteps = index_t (*)(const TinyRun& r);
 
-/// Changes when TinyInstr, TinyRun or the loops change in a way a compiled step must match; a
-/// compiled step exports the value it was built with as "pyflux_steps_abi".
+/// Differs between builds whose TinyInstr or TinyRun are laid out differently: a native step
+/// exports the value it was built with as "pyflux_steps_abi", and one built for another layout is
+/// not loaded (capture/native_library.hpp).
 constexpr std::uint64_t tiny_abi() {
     return 1u + 100u * sizeof(TinyInstr) + 100000u * sizeof(TinyRun) + 10000000u * offsetof(TinyInstr, p) +
            1000000000u * offsetof(TinyInstr, param);

@@ -1,6 +1,6 @@
 // The loops of tiny instructions (autodiff/tiny.hpp), one function template per kind of
-// instruction. `In` is TinyInstr, whose fields are read when the loop runs, or, in a compiled step
-// (capture/step_source.cpp), a type whose sizes and flags are constants, so that the compiler
+// instruction. `In` is TinyInstr, whose fields are read when the loop runs, or, in a native step
+// (capture/native_source.cpp), a Fixed whose sizes and flags are constants, so that the compiler
 // unrolls the loops for them; the arithmetic, and so the rounding, is the same code.
 #pragma once
 

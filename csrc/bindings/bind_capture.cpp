@@ -124,8 +124,8 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
                                       keep_alive(py::reinterpret_borrow<py::array>(first))));
     }
     // One pass over the items. Their objects lie apart in memory, each a pointer away from the
-    // last: the items ahead are fetched early (the tuple, its parts, their dimensions, each a few
-    // items before it is read), so that the waits for memory overlap.
+    // last: those ahead are fetched early (an item eight ahead, the parts of a tuple four ahead),
+    // so that the waits for memory overlap.
     constexpr Py_ssize_t ahead = 8;
     for (Py_ssize_t i = 1; i < n; ++i) {
         if (i + ahead < n) __builtin_prefetch(all[i + ahead]);
@@ -224,14 +224,15 @@ Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::
     return Feed(std::move(stacked), std::move(steps), 0);
 }
 
-// The program's flat step when it reads the feed's data as they are laid out (null: replay through the
-// tape); `data` receives step 0's data.
+// The optimisers of states (None: a parameter not updated).
 std::vector<optimisers::Optimiser*> optimisers_of(py::sequence states) {
     std::vector<optimisers::Optimiser*> out;
     for (py::handle s : states) out.push_back(s.is_none() ? nullptr : &optimiser_of(s));
     return out;
 }
 
+// The program's flat step when it reads the feed's data as they are laid out (null: replay through the
+// tape); `data` receives step 0's data.
 capture::FlatStep* flat_for(Program& program, Feed& feed, std::vector<Tensor>& data) {
     feed.item(0, data);
     return feed.contiguous() && program.fits(data) ? program.flat() : nullptr;
