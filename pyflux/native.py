@@ -8,7 +8,8 @@ per-sample step of a small network about twice as fast as the loops. The results
 to rounding: the arithmetic is the same code, built for the same CPU with the same math flags.
 
 The libraries are kept in a cache folder, one per step shape (its ops, sizes and dtype), so later
-captures of the same model and loss, in this process or another, use them at once:
+captures of the same model and loss, in this process or another, use them at once. A build runs in
+a process of its own that finishes even if this one exits first. The folder:
 ``$PYFLUX_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyflux``, else ``~/.cache/pyflux``, in ``steps/``.
 
 ``PYFLUX_NATIVE_STEPS=0`` turns native steps off; ``PYFLUX_NATIVE_STEPS=wait`` builds before the
@@ -22,9 +23,9 @@ import functools
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -33,8 +34,7 @@ from pyflux import _core
 _lock = threading.Lock()
 _built = {}  # key -> the library's path, or None when building it failed
 _building = {}  # key -> the thread building it
-_running = {}  # key -> (the compiler's process or None before it starts, its folder) while building
-_exiting = False
+_starting = set()  # an Event per build whose process is not started yet
 _last_error = None
 
 
@@ -139,8 +139,10 @@ def request(program, feed, optimisers):
             if target.is_file():
                 _built[key] = target
             else:
-                thread = threading.Thread(target=_build, args=(key, source, cxx, flags, include, target), daemon=True,
-                                          name="pyflux-native-step")
+                started = threading.Event()
+                _starting.add(started)
+                thread = threading.Thread(target=_build, args=(key, source, cxx, flags, include, target, started),
+                                          daemon=True, name="pyflux-native-step")
                 _building[key] = thread
                 thread.start()
         thread = _building.get(key)
@@ -149,42 +151,54 @@ def request(program, feed, optimisers):
     return ticket
 
 
-def _build(key, source, cxx, flags, include, target):
-    global _last_error
-    path, error, tmp = None, None, None
+# The build, run by sh so that it finishes, filling the cache, even if this process exits first:
+# the source arrives on stdin, the library is built in a folder of its own, moved into place whole
+# (other processes may be reading the cache) and the folder removed, whatever happens.
+_BUILD_SCRIPT = """
+target=$1; shift
+dir=$(mktemp -d "$(dirname "$target")/.build-XXXXXX") || exit 1
+trap 'rm -rf "$dir"' EXIT
+cat > "$dir/step.cpp" && "$@" "$dir/step.cpp" -o "$dir/step.so" && mv -f "$dir/step.so" "$target"
+"""
+
+
+def _start_build(source, cxx, flags, include, target):
+    """The build's process, its source written (a pipe holds it whole, so this does not wait)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # a sanitizer's runtime, say
+    command = ["sh", "-c", _BUILD_SCRIPT, "sh", str(target), cxx, *flags, "-fPIC", "-shared", "-I", str(include)]
+    builder = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with _lock:
-            if _exiting:
-                return
-            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
-            _running[key] = (None, tmp)
-        src, lib = tmp / "step.cpp", tmp / "step.so"
-        src.write_text(source)
-        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # a sanitizer's runtime, say
-        with _lock:
-            if _exiting:
-                return
-            compiler = subprocess.Popen([cxx, *flags, "-fPIC", "-shared", "-I", str(include), str(src), "-o", str(lib)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-            _running[key] = (compiler, tmp)
+        builder.stdin.write(source)
+    finally:
+        builder.stdin.close()
+        builder.stdin = None  # communicate() then only reads
+    return builder
+
+
+def _build(key, source, cxx, flags, include, target, started):
+    global _last_error
+    path, error = None, None
+    try:
         try:
-            _, stderr = compiler.communicate(timeout=300)
+            builder = _start_build(source, cxx, flags, include, target)
+        finally:
+            started.set()
+            with _lock:
+                _starting.discard(started)
+        try:
+            _, stderr = builder.communicate(timeout=300)
         except subprocess.TimeoutExpired:
-            compiler.kill()
-            _, stderr = compiler.communicate()
-        if compiler.returncode == 0:
-            os.replace(lib, target)  # whole or not at all, for other processes reading the cache
+            os.killpg(builder.pid, signal.SIGKILL)  # sh and the compiler
+            _, stderr = builder.communicate()
+        if builder.returncode == 0:
             path = target
         else:
-            error = f"{cxx} exited with {compiler.returncode}: {stderr.strip()[-2000:]}"
+            error = f"{cxx} exited with {builder.returncode}: {stderr.strip()[-2000:]}"
     except (OSError, subprocess.SubprocessError) as e:
         error = f"{type(e).__name__}: {e}"
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     with _lock:
-        _running.pop(key, None)
         _built[key] = path
         _building.pop(key, None)
         if error is not None:
@@ -192,18 +206,13 @@ def _build(key, source, cxx, flags, include, target):
 
 
 @atexit.register
-def _stop_builds():
-    """At exit, builds still going are stopped and their folders removed, and none starts (the
-    thread that waits for each is a daemon, stopped with the interpreter)."""
-    global _exiting
+def _let_builds_start():
+    """At exit, a build asked for but not yet started starts (briefly waited for): it then finishes
+    on its own, so that a short script's step is cached for the next run."""
     with _lock:
-        _exiting = True
-        running = list(_running.values())
-    for compiler, tmp in running:
-        if compiler is not None:
-            compiler.kill()
-            compiler.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        starting = list(_starting)
+    for started in starting:
+        started.wait(timeout=5)
 
 
 def _forget(key, path, error):
