@@ -257,7 +257,7 @@ flux.train(lambda x, y: flux.sum((y - flux.tanh(W @ x + b)) ** 2), flux.params(W
            flux.Descent(0.001), capture=True)
 """
     env = {**os.environ, "PYFLUX_CACHE_DIR": str(tmp_path), "PYFLUX_NATIVE_STEPS": "1"}
-    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, check=True, timeout=120)
     steps = tmp_path / "steps"
     for _ in range(600):
         if list(steps.glob("*.so")) and not list(steps.glob(".build-*")):
