@@ -98,6 +98,7 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
     const Py_ssize_t width = splat ? PyTuple_GET_SIZE(all[0]) : 1;
     auto part = [splat](PyObject* item, Py_ssize_t k) { return splat ? PyTuple_GET_ITEM(item, k) : item; };
     struct First {
+        PyTypeObject* type;
         const py::detail::PyArray_Proxy* a;
         const py::detail::PyArrayDescr_Proxy* d;
         autodiff::index_t row_bytes;
@@ -118,7 +119,7 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
         for (int j = 0; j < a->nd; ++j) shape.dims[j + 1] = a->dimensions[j];
         const DType dtype = d->type == 'f' ? DType::f32 : DType::f64;
         const autodiff::index_t row_bytes = shape.size() / n * static_cast<autodiff::index_t>(autodiff::itemsize(dtype));
-        firsts.push_back({a, d, row_bytes});
+        firsts.push_back({Py_TYPE(first), a, d, row_bytes});
         // Item 0's part keeps the base array, and with it every row, alive.
         rows.push_back(autodiff::wrap(dtype, shape, autodiff::contiguous_strides(shape), a->data,
                                       keep_alive(py::reinterpret_borrow<py::array>(first))));
@@ -134,9 +135,9 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
         PyObject* item = all[i];
         if (!item_form(item, splat, width)) return {};
         for (Py_ssize_t k = 0; k < width; ++k) {
-            const auto& [a, d, row_bytes] = firsts[static_cast<std::size_t>(k)];
+            const auto& [type, a, d, row_bytes] = firsts[static_cast<std::size_t>(k)];
             PyObject* p = part(item, k);
-            if (Py_TYPE(p) != Py_TYPE(part(all[0], k))) return {};  // an array of the same type as item 0's part
+            if (Py_TYPE(p) != type) return {};  // an array of the same type as item 0's part
             const auto* b = array_proxy(p);
             const auto* e = array_descriptor_proxy(b->descr);
             if (b->base != a->base || b->data != a->data + i * row_bytes || e->type != d->type ||

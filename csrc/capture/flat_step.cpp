@@ -151,7 +151,6 @@ void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
         descents_.push(i);
         descent_params_.push_back(k);
     }
-    use_native_ = native_ && updates_.empty() && descent_params_ == native_params_;
 }
 
 namespace {

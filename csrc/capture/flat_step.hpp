@@ -56,7 +56,7 @@ public:
     /// use() keeps the same parameters on Descent.
     void attach_native(autodiff::TinySteps steps);
     /// Whether run_native applies (a native step is attached and fits the last use()).
-    bool native() const { return use_native_; }
+    bool native() const { return native_ && updates_.empty() && descent_params_ == native_params_; }
     /// `steps` steps on the data at `pointers` (one pointer per datum a step, laid out as captured),
     /// each loss written to losses; returns how many ran, as autodiff::TinySteps.
     autodiff::index_t run_native(const void* const* pointers, autodiff::index_t steps, double* losses) const;
@@ -92,11 +92,10 @@ private:
     autodiff::TinyCode descents_;
     std::vector<std::pair<optimisers::Optimiser*, std::size_t>> updates_;  // with the parameter's index
     std::vector<std::size_t> descent_params_;  // the parameters descents_ updates
-    // The native step, the parameters it updates, and whether it fits the last use().
+    // The native step and the parameters it updates.
     autodiff::TinySteps native_ = nullptr;
     std::vector<std::size_t> native_params_;
     std::vector<void**> native_data_;  // the data's buffer pointers, which it sets for each step
-    bool use_native_ = false;
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
     // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
     std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;

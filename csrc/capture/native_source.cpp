@@ -71,7 +71,6 @@ void FlatStep::attach_native(autodiff::TinySteps steps) {
     native_data_.resize(data_slots_.size());
     for (std::size_t k = 0; k < native_data_.size(); ++k)
         native_data_[k] = &values_[static_cast<std::size_t>(data_slots_[k])].data;
-    use_native_ = native_ && updates_.empty();
 }
 
 autodiff::index_t FlatStep::run_native(const void* const* pointers, autodiff::index_t steps, double* losses) const {
