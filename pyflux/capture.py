@@ -18,7 +18,9 @@ What data it reads: a :class:`~pyflux.data.DataLoader` over arrays (shuffled or 
 size), a list or tuple of items, a ``zip`` of arrays, or ``itertools.repeat(item, n)``, where each
 item is an array or a plain tuple of arrays and numbers of the same shapes throughout (a last
 item of another shape, such as a partial batch, runs on the general path). Anything else trains
-on the general path after a one-line notice.
+on the general path after a one-line notice. Items that are consecutive rows of float arrays are
+read in place; a list given again with the same item objects reuses the check of its items (see
+``_rows_plan``), so an item's array reshaped in place between calls is not seen.
 """
 
 import itertools
@@ -90,15 +92,42 @@ def _loader_plan(loader, dtype):
 # ones (minibatches) are read where they are.
 _STACK_BYTES = 4096
 
+# The last lists of items found to be rows of arrays, each with its items and feed. Checking a
+# list's items reads three objects an item, scattered in memory (most of a short captured run's
+# time); a list given again with the same item objects (compared by identity, not read) reuses its
+# feed, as the per-epoch train calls of a course do. Holding its items keeps them alive, so the
+# cache is short.
+_ROWS_CACHE_SIZE = 2
+_rows_cache = []  # [(items as a tuple, splat, feed)], the latest first
 
-def _items_plan(items, dtype, times=None):
+
+def _rows_plan(items, splat, cache):
+    """The plan of items that are consecutive rows of arrays, read in place (see Feed.of_rows), from
+    the cache or made (and, with ``cache``, cached); None for other items."""
+    for entry in _rows_cache if cache else ():
+        if _core.same_items(items, entry[0]):
+            return _Plan(entry[2], entry[1])
+    feed = _core.Feed.of_rows(items, splat)
+    if feed is None or not cache:
+        return None if feed is None else _Plan(feed, splat)
+    _rows_cache.insert(0, (tuple(items), splat, feed))
+    del _rows_cache[_ROWS_CACHE_SIZE:]
+    return _Plan(feed, splat)
+
+
+def _items_plan(items, dtype, times=None, cache=False):
     """The items as a feed: all of them up to the first of another form or shape (which, with the
-    rest, runs on the general path)."""
+    rest, runs on the general path). ``cache``: the items are the caller's list or tuple, which
+    may come again."""
     if not items:
         raise CaptureUnsupported("there is no data")
     splat = type(items[0]) is tuple
     parts = items[0] if splat else (items[0],)
     copy = sum(np.asarray(p).nbytes for p in parts) <= _STACK_BYTES
+    if copy and times is None:
+        plan = _rows_plan(items, splat, cache)
+        if plan is not None:
+            return plan
     order = None if times is None else np.zeros(times, np.int64)
     try:
         feed = _core.Feed.from_items(items[:1] if times is not None else items, splat, dtype, order, copy=copy)
@@ -109,8 +138,9 @@ def _items_plan(items, dtype, times=None):
     return _Plan(feed, splat, items[feed.steps:])
 
 
-def plan_data(data, dtype):
-    """The _Plan for train's ``data``; raises CaptureUnsupported naming why data cannot be fed from C++."""
+def plan_data(data, dtype, fresh=False):
+    """The _Plan for train's ``data``; raises CaptureUnsupported naming why data cannot be fed from C++.
+    ``fresh``: data is a list made for this call (from a zip), never given again."""
     if isinstance(data, DataLoader):
         return _loader_plan(data, dtype)
     if isinstance(data, itertools.repeat):
@@ -120,6 +150,8 @@ def plan_data(data, dtype):
         return _items_plan([reduced[0]], dtype, times=reduced[1])
     if isinstance(data, zip):
         return _items_plan(list(data), dtype)
+    if type(data) in (list, tuple):
+        return _items_plan(data, dtype, cache=not fresh)
     if isinstance(data, (list, tuple)):
         return _items_plan(list(data), dtype)
     raise CaptureUnsupported(f"data of type {type(data).__name__} is read item by item in Python (use a list, "
@@ -149,10 +181,11 @@ class CapturedTrain:
         self._observations = 1
 
     def run(self):
-        if isinstance(self.data, zip):
+        fresh = isinstance(self.data, zip)
+        if fresh:
             self.data = list(self.data)  # read once here; the general path may need the items again
         try:
-            plan = plan_data(self.data, _common_dtype(self.ps))
+            plan = plan_data(self.data, _common_dtype(self.ps), fresh)
         except CaptureUnsupported as e:
             _notice(e)
             return None

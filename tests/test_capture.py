@@ -105,6 +105,64 @@ def test_items_of_any_layout_replay(layout):
     _assert_same(general, captured, rtol=tol, atol=tol)
 
 
+def test_a_list_given_again_is_read_again_where_it_changed():
+    # The per-epoch calls of a course loop give train the same list again: its feed is reused while
+    # the list holds the same item objects, and made again when an item is replaced or added. New
+    # values written into the arrays are read either way.
+    from pyflux import capture as capture_module
+
+    def epochs(capture):
+        x, y = _linear_problem(40)
+        items = list(zip(x, y))
+        W, b = flux.param(np.full((2, 5), 0.5)), flux.param(np.zeros(2))
+        ps, opt = flux.params(W, b), flux.Descent(0.01)
+        entries, losses = [], []
+
+        def epoch():
+            losses.append(_without_notice(lambda: flux.train(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), ps,
+                                                             items, opt, capture=capture)))
+            entries.append(capture_module._rows_cache[0] if capture_module._rows_cache else None)
+
+        epoch()
+        epoch()
+        x[3] *= 2.0                                            # new values in place
+        epoch()
+        items[7] = (np.ones(5), np.zeros(2))                    # an item replaced
+        epoch()
+        items.append((x[0] + 1.0, y[0]))                        # an item added
+        epoch()
+        items[:] = list(zip(x[::-1].copy(), y[::-1].copy()))    # rows of other arrays
+        epoch()
+        return losses, [np.array(W), np.array(b)], entries
+
+    general, captured = epochs(False), epochs(True)
+    for a, b in zip(general[0], captured[0]):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+    _assert_same((general[0][-1], general[1]), (captured[0][-1], captured[1]), rtol=1e-12, atol=1e-12)
+    entries = captured[2]
+    assert entries[1] is entries[0] and entries[2] is entries[0]  # the same items: the feed is reused
+    assert entries[5] is not entries[0]                           # other rows: checked and cached anew
+    assert len(capture_module._rows_cache) <= capture_module._ROWS_CACHE_SIZE
+    # A zip's items are new at every call: they are checked, not held.
+    held = list(capture_module._rows_cache)
+    x, y = _linear_problem(20)
+    W, b = flux.param(np.zeros((2, 5))), flux.param(np.zeros(2))
+    _without_notice(lambda: flux.train(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), flux.params(W, b), zip(x, y),
+                                       flux.Descent(0.01), capture=True))
+    assert capture_module._rows_cache == held
+
+
+def test_same_items_compares_by_identity():
+    a, b = np.zeros(3), np.zeros(3)
+    assert flux._core.same_items([a, b], (a, b))
+    assert flux._core.same_items([], ())
+    assert not flux._core.same_items([a, b], [a, b.copy()])   # equal values, another object
+    assert not flux._core.same_items([a, b], [b, a])
+    assert not flux._core.same_items([a], [a, a])
+    with pytest.raises(TypeError, match="list or tuple"):
+        flux._core.same_items(iter([a]), [a])
+
+
 def test_captured_losses_are_the_losses_before_each_update():
     x, y = _linear_problem(5)
     W, b = flux.param(np.zeros((2, 5))), flux.param(np.zeros(2))

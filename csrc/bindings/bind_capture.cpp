@@ -150,10 +150,41 @@ std::vector<Tensor> consecutive_rows(PyObject* const* all, Py_ssize_t n, bool sp
     return rows;
 }
 
+// The items as a feed of the rows they view (consecutive_rows), or None when they are not such rows.
+py::object feed_of_rows(py::sequence items, bool splat) {
+    const py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(items.ptr(), "capture: items must be a sequence"));
+    if (!fast) throw py::error_already_set();
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+    std::vector<Tensor> rows = consecutive_rows(PySequence_Fast_ITEMS(fast.ptr()), n, splat);
+    if (rows.empty()) return py::none();
+    std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+    for (Py_ssize_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+    return py::cast(Feed(std::move(rows), std::move(order), 0));
+}
+
+// Whether two lists or tuples hold the same objects in the same order: compared by identity, without
+// reading the objects.
+bool same_items(py::handle a, py::handle b) {
+    auto items = [](py::handle s, Py_ssize_t& n) -> PyObject* const* {
+        if (PyList_CheckExact(s.ptr())) {
+            n = PyList_GET_SIZE(s.ptr());
+            return reinterpret_cast<PyListObject*>(s.ptr())->ob_item;
+        }
+        if (PyTuple_CheckExact(s.ptr())) {
+            n = PyTuple_GET_SIZE(s.ptr());
+            return reinterpret_cast<PyTupleObject*>(s.ptr())->ob_item;
+        }
+        throw py::type_error("same_items: expected a list or tuple, got " + type_name(s));
+    };
+    Py_ssize_t n = 0, m = 0;
+    PyObject* const* x = items(a, n);
+    PyObject* const* y = items(b, m);
+    return n == m && (n == 0 || std::memcmp(x, y, static_cast<std::size_t>(n) * sizeof(PyObject*)) == 0);
+}
+
 // Items (arrays, or tuples of `width` arrays and numbers when splat) as tensors, float arrays as they are
 // and others converted to `want`: each item's own (no copy), or with `copy` all stacked into one array
-// per argument (compact; each step reads its row), read in place when the items are consecutive rows
-// of arrays already. Stops at the first item that is not of item 0's form, shapes and dtypes: the feed
+// per argument (compact; each step reads its row). Stops at the first item that is not of item 0's form, shapes and dtypes: the feed
 // holds the items before it (at least one, else ValueError).
 Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::object order, bool copy) {
     const DType want = py::dtype::from_args(want_dtype).equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
@@ -170,9 +201,6 @@ Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::
         }
         return steps;
     };
-    if (copy)
-        if (std::vector<Tensor> rows = consecutive_rows(all, n, splat); !rows.empty())
-            return Feed(std::move(rows), order_of(n), 0);
     std::vector<std::vector<Tensor>> converted;
     std::vector<Tensor> stacked;  // with copy: one array per argument, an item per row
     Py_ssize_t width = -1, kept = 0;
@@ -319,6 +347,8 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
 
 void bind_capture(py::module_& m) {
     m.attr("NATIVE_STEP_FLAGS") = PYFLUX_NATIVE_STEP_FLAGS;
+    m.def("same_items", &same_items, py::arg("a"), py::arg("b"),
+          "same_items(a, b): whether two lists or tuples hold the same objects in the same order (by identity).");
     py::class_<Feed>(m, "Feed", "Feed(sources, order, batch): the data of a captured training loop (see capture.hpp).")
         .def(py::init(&make_feed), py::arg("sources"), py::arg("order"), py::arg("batch"))
         .def_static("from_items", &feed_from_items, py::arg("items"), py::arg("splat"), py::arg("dtype"),
@@ -326,6 +356,9 @@ void bind_capture(py::module_& m) {
                     "Feed.from_items(items, splat, dtype, order=None, copy=False): the leading items of one form and\n"
                     "shape, as they are (or, with copy, stacked into one array per argument); steps counts them (or\n"
                     "is len(order)).")
+        .def_static("of_rows", &feed_of_rows, py::arg("items"), py::arg("splat"),
+                    "Feed.of_rows(items, splat): the items read in place as the consecutive rows of the arrays they\n"
+                    "view (the items of zip(X, Y) or list(X) for C-ordered float X and Y), or None when they are not.")
         .def_property_readonly("items", [](const Feed& f) { return f.item_count(); })
         .def_property_readonly("steps", &Feed::steps)
         .def("item", [](Feed& f, autodiff::index_t s) {
