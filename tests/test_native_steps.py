@@ -265,3 +265,28 @@ flux.train(lambda x, y: flux.sum((y - flux.tanh(W @ x + b)) ** 2), flux.params(W
         time.sleep(0.1)
     assert len(list(steps.glob("*.so"))) == 1
     assert not list(steps.glob(".build-*"))
+
+
+def test_the_source_follows_the_step_shape_and_its_descents():
+    # The source is made once per shape and reused for the next capture of that shape: alternating
+    # shapes, each capture still gets its own, and a parameter left out of the update changes it.
+    def source(features, update_bias=True):
+        rng = np.random.default_rng(features)
+        W, b = flux.param(rng.random((2, features))), flux.param(np.zeros(2))
+        x, y = rng.random((8, features)), rng.random((8, 2))
+        rule = flux.Descent(0.01)
+        states = [rule._implicit_state(W), rule._implicit_state(b)]
+        states[1].frozen = not update_bias
+        plan = capture.plan_data(list(zip(x, y)), np.float64)
+        train = capture.CapturedTrain(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), [W, b], states, plan.feed,
+                                      (), None, [])
+        program = train._capture(plan.feed, plan.splat, np.empty(8))
+        return program.native_source(plan.feed, states)
+
+    three, four = source(3), source(4)
+    assert three and four and three != four
+    assert "Fixed<TinyInstr::Code(7), false, 1, 2, 3," in three  # W x: one column, 2 rows, 3 features
+    assert source(3) == three and source(4) == four
+    without_bias = source(3, update_bias=False)
+    assert without_bias and without_bias != three and without_bias.count("descent<") == 1
+    assert source(3) == three

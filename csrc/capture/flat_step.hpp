@@ -96,6 +96,7 @@ private:
     autodiff::TinySteps native_ = nullptr;
     std::vector<std::size_t> native_params_;
     std::vector<void**> native_data_;  // the data's buffer pointers, which it sets for each step
+    mutable std::string native_source_;  // native_source() once made, until use() changes descents_
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
     // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
     std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;

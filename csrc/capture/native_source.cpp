@@ -4,7 +4,9 @@
 // compiler unrolls and schedules the whole step; operands and `param` (Descent's η among them) are
 // read from the step's instructions when the loop starts. The text depends only on the step's
 // shape (ops, sizes, dtype, the data's count), so every capture of one model and loss shares it.
-#include <sstream>
+#include <charconv>
+#include <mutex>
+#include <type_traits>
 
 #include "capture/flat_step.hpp"
 
@@ -14,11 +16,26 @@ namespace {
 using autodiff::TinyCode;
 using autodiff::TinyInstr;
 
-// `name`, i as a tiny_loops::Fixed with its operands and param from `from`.
-void instruction(std::ostream& out, const std::string& name, const TinyInstr& i, const std::string& from) {
-    out << "    const Fixed<TinyInstr::Code(" << int(i.code) << "), " << (i.add ? "true" : "false") << ", " << i.n << ", "
-        << i.m << ", " << i.k << ", " << i.outer << ", " << i.inner << ", " << i.lda << ", " << i.ldb << ", " << i.ldc
-        << "> " << name << "{" << from << ".p, " << from << ".param};\n";
+// Appends its arguments (text and integers) to `to`: the source is made at each capture, and an
+// ostream's formatting took most of a short captured run's time.
+void put(std::string& to, const char* text) { to += text; }
+void put(std::string& to, const std::string& text) { to += text; }
+template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
+void put(std::string& to, I value) {
+    char digits[24];
+    to.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+template <class... A>
+void append(std::string& to, const A&... parts) {
+    (put(to, parts), ...);
+}
+
+// Instruction j of a list as a tiny_loops::Fixed named prefix + j, its operands and param read from
+// r.from[j].
+void instruction(std::string& out, const char* prefix, std::size_t j, const TinyInstr& i, const char* from) {
+    append(out, "    const Fixed<TinyInstr::Code(", int(i.code), "), ", i.add ? "true" : "false", ", ", i.n, ", ", i.m,
+           ", ", i.k, ", ", i.outer, ", ", i.inner, ", ", i.lda, ", ", i.ldb, ", ", i.ldc, "> ", prefix, j, "{r.", from,
+           "[", j, "].p, r.", from, "[", j, "].param};\n");
 }
 
 // One prefix per list: F (forward), B (backward), D (descents), with `from` the TinyRun field.
@@ -28,41 +45,75 @@ struct List {
     const char* from;
 };
 
+// What the source depends on: the dtype, the count of data and each instruction's fields but its
+// operands and param (which the step reads when it starts), as bytes.
+std::string signature(DType dtype, std::size_t data, const List (&lists)[3]) {
+    std::string out;
+    out.reserve(64 + 128 * (lists[0].code.code.size() + lists[1].code.code.size() + lists[2].code.code.size()));
+    const auto field = [&out](auto value) { out.append(reinterpret_cast<const char*>(&value), sizeof value); };
+    field(static_cast<int>(dtype));
+    field(data);
+    for (const List& l : lists) {
+        field(l.code.code.size());
+        for (const TinyInstr& i : l.code.code) {
+            field(i.code), field(i.op), field(i.wrt), field(i.add), field(i.ta), field(i.tb);
+            for (autodiff::index_t v : {i.sa, i.sb, i.n, i.m, i.k, i.outer, i.inner, i.lda, i.ldb, i.ldc}) field(v);
+        }
+    }
+    return out;
+}
+
+// The source of a step of these instructions, dtype and count of data.
+std::string source_text(DType dtype, std::size_t data, const List (&lists)[3]) {
+    const std::string t = dtype == DType::f32 ? "float" : "double";
+    std::string out;
+    out.reserve(16384);
+    append(out, "// A captured step of pyflux, built for its sizes (pyflux.native).\n",
+           "#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n",
+           "using namespace pyflux::autodiff;\nusing namespace pyflux::autodiff::tiny_loops;\n\n",
+           "extern \"C\" index_t pyflux_steps(const TinyRun& r) {\n");
+    for (const List& l : lists)
+        for (std::size_t j = 0; j < l.code.code.size(); ++j) instruction(out, l.prefix, j, l.code.code[j], l.from);
+    append(out, "    for (index_t s = 0; s < r.steps; ++s) {\n", "        const void* const* d = r.pointers + s * ", data,
+           ";\n");
+    for (std::size_t k = 0; k < data; ++k) append(out, "        *r.data[", k, "] = const_cast<void*>(d[", k, "]);\n");
+    const auto calls = [&](const List& l) {
+        for (std::size_t j = 0; j < l.code.code.size(); ++j)
+            append(out, "        ", l.code.loop_text(l.code.code[j]), "(", l.prefix, j, ");\n");
+    };
+    calls(lists[0]);
+    append(out, "        const double value = *static_cast<const ", t, "*>(r.loss);\n",
+           "        r.losses[s] = value;\n", "        if (!std::isfinite(value)) return s;\n",
+           "        *static_cast<", t, "*>(r.seed) = ", t, "(1);\n");
+    calls(lists[1]);
+    calls(lists[2]);
+    append(out, "    }\n    return r.steps;\n}\n\n",
+           "extern \"C\" std::uint64_t pyflux_steps_abi() { return tiny_abi(); }\n");
+    return out;
+}
+
+// The last source made and its signature: every capture of one model and loss has the same, and
+// making it costs more than the rest of a capture.
+std::mutex last_mutex;
+std::string last_signature, last_source;
+
 }  // namespace
 
 std::string FlatStep::native_source() const {
     const FlatBuf& seed = grads_[static_cast<std::size_t>(loss_slot_)];
     if (!tiny_ || !copies_.empty() || !updates_.empty() || !seed.data) return {};
-    const std::string t = tiny_forward_.dtype == DType::f32 ? "float" : "double";
+    if (!native_source_.empty()) return native_source_;
     const List lists[] = {{tiny_forward_, "F", "forward"}, {tiny_backward_, "B", "backward"}, {descents_, "D", "descents"}};
-    std::ostringstream out;
-    out << "// A captured step of pyflux, built for its sizes (pyflux.native).\n"
-        << "#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n"
-        << "using namespace pyflux::autodiff;\nusing namespace pyflux::autodiff::tiny_loops;\n\n"
-        << "extern \"C\" index_t pyflux_steps(const TinyRun& r) {\n";
-    for (const List& l : lists)
-        for (std::size_t j = 0; j < l.code.code.size(); ++j) {
-            const std::string at = std::to_string(j);
-            instruction(out, l.prefix + at, l.code.code[j], std::string("r.") + l.from + "[" + at + "]");
-        }
-    const std::size_t data = data_slots_.size();
-    out << "    for (index_t s = 0; s < r.steps; ++s) {\n"
-        << "        const void* const* d = r.pointers + s * " << data << ";\n";
-    for (std::size_t k = 0; k < data; ++k) out << "        *r.data[" << k << "] = const_cast<void*>(d[" << k << "]);\n";
-    const auto calls = [&](const List& l) {
-        for (std::size_t j = 0; j < l.code.code.size(); ++j)
-            out << "        " << l.code.loop_text(l.code.code[j]) << "(" << l.prefix << j << ");\n";
-    };
-    calls(lists[0]);
-    out << "        const double value = *static_cast<const " << t << "*>(r.loss);\n"
-        << "        r.losses[s] = value;\n"
-        << "        if (!std::isfinite(value)) return s;\n"
-        << "        *static_cast<" << t << "*>(r.seed) = " << t << "(1);\n";
-    calls(lists[1]);
-    calls(lists[2]);
-    out << "    }\n    return r.steps;\n}\n\n"
-        << "extern \"C\" std::uint64_t pyflux_steps_abi() { return tiny_abi(); }\n";
-    return out.str();
+    std::string sign = signature(tiny_forward_.dtype, data_slots_.size(), lists);
+    {
+        const std::lock_guard<std::mutex> lock(last_mutex);
+        if (sign == last_signature) return native_source_ = last_source;
+    }
+    native_source_ = source_text(tiny_forward_.dtype, data_slots_.size(), lists);
+    const std::lock_guard<std::mutex> lock(last_mutex);
+    last_signature = std::move(sign);
+    last_source = native_source_;
+    return native_source_;
 }
 
 void FlatStep::attach_native(autodiff::TinySteps steps) {
