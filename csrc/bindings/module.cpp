@@ -1,6 +1,7 @@
 // The extension module: wires the binding files together and reports build facts.
 #include "bindings/dispatch.hpp"
 #include "kernels/blas.hpp"
+#include "kernels/contention.hpp"
 
 PYBIND11_MODULE(_core, m) {
     namespace py = pybind11;
@@ -19,6 +20,10 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_num_threads", &kernels::set_num_threads, py::arg("n"),
           "Sets the threads used by OpenMP kernels and BLAS.");
     m.def("get_num_threads", &kernels::get_num_threads, "Threads used by OpenMP kernels and BLAS.");
+    // For tests of the contention rule (kernels/contention.hpp).
+    m.def("_note_start_spread", &kernels::note_start_spread, py::arg("spread_ns"));
+    m.def("_contended", &kernels::contended);
+    m.def("_clear_contention", &kernels::clear_contention);
     m.def("blas_info", []() { return std::string(kernels::blas_info()); }, "The BLAS library and its configuration.");
     m.attr("openmp_version") = _OPENMP;
 }

@@ -1,7 +1,8 @@
 // Whether other processes compete for our cores. A parallel region whose threads start far apart
 // had a thread descheduled: on a busy machine every fork-join (and OpenBLAS's jobs, which wait for
 // one another) then waits a scheduler time slice for it, and one thread is many times faster than
-// two. Seeing that, kernels and BLAS run on one thread for a while, then try threads again.
+// two. Seeing that twice within 0.1 s, kernels and BLAS run on one thread for a while, then try
+// threads again.
 #pragma once
 
 #include <chrono>
@@ -18,9 +19,12 @@ inline std::int64_t now_ns() {
 /// Whether kernels should run on one thread now (contention seen recently).
 bool contended();
 
-/// Records how far apart (in ns) the threads of a parallel region started; a large spread starts a
-/// period of single-threaded work.
+/// Records how far apart (in ns) the threads of a parallel region started; two large spreads close
+/// together start a period of single-threaded work.
 void note_start_spread(std::int64_t spread_ns);
+
+/// Forgets the contention seen so far (for tests).
+void clear_contention();
 
 /// Threads' start times in a parallel region of up to kMaxTracked threads; `spread()` afterwards.
 class StartTimes {
