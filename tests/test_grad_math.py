@@ -158,7 +158,8 @@ def test_xlogy(x, data):
     check_gradient(lambda ts: C.xlogy(ts[0], ts[1]), [x, y])
     with np.errstate(divide="ignore"):
         expected = np.where(x == 0, 0.0, x * np.log(y))
-    np.testing.assert_array_equal(flux.xlogy(x, y), expected)
+    # numpy's log may be its own vectorised one (AVX-512), a unit in the last place from the C library's
+    np.testing.assert_array_max_ulp(flux.xlogy(x, y), expected, maxulp=2)
 
 
 def test_xlogy_is_exactly_zero_at_zero_whatever_y_is():
