@@ -108,11 +108,10 @@ def _rows_plan(items, splat, cache):
         if _core.same_items(items, entry[0]):
             return _Plan(entry[2], entry[1])
     feed = _core.Feed.of_rows(items, splat)
-    if feed is None or not cache:
-        return None if feed is None else _Plan(feed, splat)
-    _rows_cache.insert(0, (tuple(items), splat, feed))
-    del _rows_cache[_ROWS_CACHE_SIZE:]
-    return _Plan(feed, splat)
+    if feed is not None and cache:
+        _rows_cache.insert(0, (tuple(items), splat, feed))
+        del _rows_cache[_ROWS_CACHE_SIZE:]
+    return None if feed is None else _Plan(feed, splat)
 
 
 def _items_plan(items, dtype, times=None, cache=False):

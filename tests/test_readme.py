@@ -16,8 +16,8 @@ def read(path):
 
 
 def test_readme_gives_the_ci_test_command():
-    commands = [line.strip() for line in read(CI_RUN).splitlines()
-                if "pytest" in line and not line.lstrip().startswith("#")]
+    commands = [line.strip().removeprefix("(").removesuffix(")") for line in read(CI_RUN).splitlines()
+                if "pytest" in line and not line.lstrip().startswith("#")]  # (a subshell there)
     assert commands, ".ci/run has no line that runs pytest"
     readme = read(README)
     for command in commands:

@@ -184,8 +184,8 @@ bool same_items(py::handle a, py::handle b) {
 
 // Items (arrays, or tuples of `width` arrays and numbers when splat) as tensors, float arrays as they are
 // and others converted to `want`: each item's own (no copy), or with `copy` all stacked into one array
-// per argument (compact; each step reads its row). Stops at the first item that is not of item 0's form, shapes and dtypes: the feed
-// holds the items before it (at least one, else ValueError).
+// per argument (compact; each step reads its row). Stops at the first item that is not of item 0's
+// form, shapes and dtypes: the feed holds the items before it (at least one, else ValueError).
 Feed feed_from_items(py::sequence items, bool splat, py::object want_dtype, py::object order, bool copy) {
     const DType want = py::dtype::from_args(want_dtype).equal(py::dtype::of<float>()) ? DType::f32 : DType::f64;
     const py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(items.ptr(), "capture: items must be a sequence"));
