@@ -120,9 +120,10 @@ class Ticket:
 
 def request(program, feed, optimisers):
     """A Ticket for the program's native step on this feed and optimisers, its build started (or
-    finished, with ``PYFLUX_NATIVE_STEPS=wait``); None when the step has none or none can be built."""
+    finished, with ``PYFLUX_NATIVE_STEPS=wait``); None when the step has none or none can be built,
+    or when one of its shape loaded earlier in this process is attached at once."""
     how = mode()
-    if how == "off":
+    if how == "off" or program.attach_known_native(feed, optimisers):  # off, or attached already
         return None
     source = program.native_source(feed, optimisers)
     if not source:

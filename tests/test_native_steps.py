@@ -33,6 +33,7 @@ def path(monkeypatch, cache):
     assert native._include_dir() is not None, "pyflux's headers are neither installed nor beside the package"
     monkeypatch.setenv("PYFLUX_NATIVE_STEPS", "wait")
     monkeypatch.setenv("PYFLUX_CACHE_DIR", str(cache))
+    flux._core._forget_known_natives()  # as in a new process: steps come from the cache folder
     seen = []
     replay = capture.CapturedTrain._replay
 
@@ -178,6 +179,22 @@ def test_built_steps_are_cached_by_shape(path, monkeypatch, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_step_loaded_in_this_process_is_attached_at_once(path, monkeypatch, tmp_path):
+    first = _lecture_step("wait")
+    # Another cache folder, empty, and no builds: the step loaded above serves the next capture.
+    monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(native, "_built", {})
+    monkeypatch.setattr(native, "_start_build", lambda *a: pytest.fail("built again"))
+    second = _lecture_step("wait")
+    assert path == ["native", "native"]
+    assert not (tmp_path / "steps").exists()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    # Turned off, it is not used.
+    _lecture_step("0")
+    assert path[-1] == "loops"
+
+
 def test_a_background_build_is_taken_up_by_a_later_capture(path, monkeypatch, tmp_path):
     monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(native, "_built", {})
@@ -201,6 +218,7 @@ def test_a_damaged_cached_step_is_built_again(path, monkeypatch, tmp_path, capsy
     damaged.write_bytes(b"not a library")
     monkeypatch.setenv("PYFLUX_CACHE_DIR", str(tmp_path / "second"))
     monkeypatch.setattr(native, "_built", {})
+    flux._core._forget_known_natives()  # as another process would
     got = _lecture_step("wait")
     assert "did not load and runs as loops" in capsys.readouterr().err
     assert not damaged.exists()

@@ -410,11 +410,24 @@ void bind_capture(py::module_& m) {
             std::vector<Tensor> data;
             capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
             if (!flat || source.empty() || flat->native_source() != source) return false;
-            flat->attach_native(capture::load_native(path));
+            const autodiff::TinySteps steps = capture::load_native(path);
+            flat->attach_native(steps);
+            capture::remember_native(flat->native_signature(), steps);
             return true;
         }, py::arg("feed"), py::arg("path"), py::arg("source"),
              "Runs the following steps through the native step built from `source` at `path`, if `source` is\n"
              "still this program's; returns whether it does. Raises RuntimeError when the library does not load.")
+        .def("attach_known_native", [](Program& p, Feed& f, py::sequence states) {
+            std::vector<Tensor> data;
+            capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            if (!flat) return false;
+            flat->use(optimisers_of(states));
+            const autodiff::TinySteps steps = capture::known_native(flat->native_signature());
+            if (steps) flat->attach_native(steps);
+            return steps != nullptr;
+        }, py::arg("feed"), py::arg("optimisers"),
+             "Runs the following steps through a native step of this program's shape already loaded in this\n"
+             "process (by an earlier load_native); returns whether there was one.")
         .def("native_for", [](Program& p, Feed& f) {
             std::vector<Tensor> data;
             const capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;

@@ -2,6 +2,7 @@
 #include "bindings/dispatch.hpp"
 #include "kernels/blas.hpp"
 #include "kernels/contention.hpp"
+#include "capture/native_library.hpp"
 
 PYBIND11_MODULE(_core, m) {
     namespace py = pybind11;
@@ -24,6 +25,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("_note_start_spread", &kernels::note_start_spread, py::arg("spread_ns"));
     m.def("_contended", &kernels::contended);
     m.def("_clear_contention", &kernels::clear_contention);
+    // For tests of native steps: a process that has loaded none.
+    m.def("_forget_known_natives", &capture::forget_known_natives);
     m.def("blas_info", []() { return std::string(kernels::blas_info()); }, "The BLAS library and its configuration.");
     m.attr("openmp_version") = _OPENMP;
 }

@@ -52,6 +52,9 @@ public:
     /// step's tiny instructions for the optimisers of the last use(); empty when the step cannot run
     /// natively (not tiny, transposed data, an update other than Descent's, no gradient).
     std::string native_source() const;
+    /// What native_source() depends on (its sizes and ops, not its buffers), as bytes: steps of one
+    /// signature run the same native step. Empty where native_source() is.
+    std::string native_signature() const;
     /// Runs the following steps through `steps`, built from native_source() as it is now, while
     /// use() keeps the same parameters on Descent.
     void attach_native(autodiff::TinySteps steps);

@@ -26,4 +26,27 @@ autodiff::TinySteps load_native(const std::string& path) {
     return steps;
 }
 
+namespace {
+
+std::mutex known_mutex;
+std::map<std::string, autodiff::TinySteps> known;
+
+}  // namespace
+
+void remember_native(const std::string& signature, autodiff::TinySteps steps) {
+    const std::lock_guard<std::mutex> lock(known_mutex);
+    known[signature] = steps;
+}
+
+autodiff::TinySteps known_native(const std::string& signature) {
+    const std::lock_guard<std::mutex> lock(known_mutex);
+    const auto it = known.find(signature);
+    return it != known.end() ? it->second : nullptr;
+}
+
+void forget_known_natives() {
+    const std::lock_guard<std::mutex> lock(known_mutex);
+    known.clear();
+}
+
 }  // namespace pyflux::capture

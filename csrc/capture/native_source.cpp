@@ -4,6 +4,7 @@
 // compiler unrolls and schedules the whole step; operands and `param` (Descent's η among them) are
 // read from the step's instructions when the loop starts. The text depends only on the step's
 // shape (ops, sizes, dtype, the data's count), so every capture of one model and loss shares it.
+#include <array>
 #include <charconv>
 #include <mutex>
 #include <type_traits>
@@ -44,10 +45,15 @@ struct List {
     const char* prefix;
     const char* from;
 };
+using Lists = std::array<List, 3>;
+
+Lists lists_of(const TinyCode& forward, const TinyCode& backward, const TinyCode& descents) {
+    return {List{forward, "F", "forward"}, List{backward, "B", "backward"}, List{descents, "D", "descents"}};
+}
 
 // What the source depends on: the dtype, the count of data and each instruction's fields but its
 // operands and param (which the step reads when it starts), as bytes.
-std::string signature(DType dtype, std::size_t data, const List (&lists)[3]) {
+std::string signature(DType dtype, std::size_t data, const Lists& lists) {
     std::string out;
     out.reserve(64 + 128 * (lists[0].code.code.size() + lists[1].code.code.size() + lists[2].code.code.size()));
     const auto field = [&out](auto value) { out.append(reinterpret_cast<const char*>(&value), sizeof value); };
@@ -64,7 +70,7 @@ std::string signature(DType dtype, std::size_t data, const List (&lists)[3]) {
 }
 
 // The source of a step of these instructions, dtype and count of data.
-std::string source_text(DType dtype, std::size_t data, const List (&lists)[3]) {
+std::string source_text(DType dtype, std::size_t data, const Lists& lists) {
     const std::string t = dtype == DType::f32 ? "float" : "double";
     std::string out;
     out.reserve(16384);
@@ -99,17 +105,21 @@ std::string last_signature, last_source;
 
 }  // namespace
 
-std::string FlatStep::native_source() const {
+std::string FlatStep::native_signature() const {
     const FlatBuf& seed = grads_[static_cast<std::size_t>(loss_slot_)];
     if (!tiny_ || !copies_.empty() || !updates_.empty() || !seed.data) return {};
-    if (!native_source_.empty()) return native_source_;
-    const List lists[] = {{tiny_forward_, "F", "forward"}, {tiny_backward_, "B", "backward"}, {descents_, "D", "descents"}};
-    std::string sign = signature(tiny_forward_.dtype, data_slots_.size(), lists);
+    return signature(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
+}
+
+std::string FlatStep::native_source() const {
+    if (!native_source_.empty() && updates_.empty()) return native_source_;
+    std::string sign = native_signature();
+    if (sign.empty()) return {};
     {
         const std::lock_guard<std::mutex> lock(last_mutex);
         if (sign == last_signature) return native_source_ = last_source;
     }
-    native_source_ = source_text(tiny_forward_.dtype, data_slots_.size(), lists);
+    native_source_ = source_text(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
     const std::lock_guard<std::mutex> lock(last_mutex);
     last_signature = std::move(sign);
     last_source = native_source_;
