@@ -6,6 +6,8 @@
 // shape (ops, sizes, dtype, the data's count), so every capture of one model and loss shares it.
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <type_traits>
 
@@ -55,16 +57,15 @@ Lists lists_of(const TinyCode& forward, const TinyCode& backward, const TinyCode
 // operands and param (which the step reads when it starts), as bytes.
 std::string signature(DType dtype, std::size_t data, const Lists& lists) {
     std::string out;
-    out.reserve(64 + 128 * (lists[0].code.code.size() + lists[1].code.code.size() + lists[2].code.code.size()));
-    const auto field = [&out](auto value) { out.append(reinterpret_cast<const char*>(&value), sizeof value); };
-    field(static_cast<int>(dtype));
-    field(data);
+    out.reserve(16 + 8 * 17 * (lists[0].code.code.size() + lists[1].code.code.size() + lists[2].code.code.size()));
+    const auto fields = [&out](std::initializer_list<std::int64_t> values) {
+        out.append(reinterpret_cast<const char*>(values.begin()), values.size() * sizeof(std::int64_t));
+    };
+    fields({static_cast<std::int64_t>(dtype), static_cast<std::int64_t>(data)});
     for (const List& l : lists) {
-        field(l.code.code.size());
-        for (const TinyInstr& i : l.code.code) {
-            field(i.code), field(i.op), field(i.wrt), field(i.add), field(i.ta), field(i.tb);
-            for (autodiff::index_t v : {i.sa, i.sb, i.n, i.m, i.k, i.outer, i.inner, i.lda, i.ldb, i.ldc}) field(v);
-        }
+        fields({static_cast<std::int64_t>(l.code.code.size())});
+        for (const TinyInstr& i : l.code.code)
+            fields({i.code, i.op, i.wrt, i.add, i.ta, i.tb, i.sa, i.sb, i.n, i.m, i.k, i.outer, i.inner, i.lda, i.ldb, i.ldc});
     }
     return out;
 }
