@@ -178,3 +178,24 @@ def test_a_copied_state_tree_is_independent():
     flux.update(state, model, flux.gradient(lambda m: flux.sum(m(np.ones(3))), model)[0])
     assert saved.weight.state["1"]["t"] == 1 and state.weight.state["1"]["t"] == 2
     assert copy.copy(state.bias.state)["1"]["t"] == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, 100_000])  # on this thread, and split over the threads
+def test_subnormal_states_are_flushed_and_the_callers_arithmetic_is_not(dtype, n):
+    # A moment decaying through the subnormal range is 0 after an update (subnormal arithmetic is
+    # about a hundred times slower on x86); the parameters are those of the unflushed formula, and
+    # numpy's arithmetic on this thread keeps its subnormals after the update.
+    tiny = np.finfo(dtype).smallest_normal
+    p = flux.param(np.ones(n, dtype))
+    state = flux.RMSProp(0.01, 0.5, 1e-8).init(p)
+    state["s"][...] = tiny  # 0.5 * tiny is subnormal
+    g = np.zeros(n, dtype)
+    g[0] = 1.0
+    state.apply(p, g)
+    s = state["s"]
+    assert s[0] == dtype(0.5) and not s[1:].any()
+    expected = np.ones(n, dtype)
+    expected[0] -= dtype(0.01) * dtype(1) / (np.sqrt(dtype(0.5)) + dtype(1e-8))
+    np.testing.assert_array_equal(np.asarray(p), expected)
+    assert tiny / dtype(4) != 0 and np.multiply(np.full(3, tiny), dtype(0.5)).all()
