@@ -16,7 +16,8 @@ namespace {
 // that is always 0 from then on) decays through the subnormal range for over a hundred steps, and
 // on x86 every operation on a subnormal number takes about a hundred cycles: a run on such data
 // slowed from 0.57 to 1.45 s an epoch. Flushed, a state below the smallest normal number reads as
-// 0, which changes no parameter: its square root is far below epsilon.
+// 0, which changes no parameter larger than such numbers: its share of an update is far below a
+// parameter's precision.
 class FlushSubnormals {
 public:
 #if defined(__SSE2__)
