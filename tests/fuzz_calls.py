@@ -73,6 +73,26 @@ def _step(rule, model, x):
     flux.update(state, model, grads[0])
 
 
+def _captured(rule, model, x, y):
+    """Captured training of model on items made of x and y: a repeated item, the rows of x and y
+    (given twice, as epochs do), and their zip; each may be refused."""
+    state = flux.setup(rule, model)
+
+    def loss(m, a, b):
+        return flux.mse(m(a), b)
+
+    makers = [lambda: [(x, y)] * 3, lambda: rows, lambda: rows, lambda: zip(x, y), lambda: list(x)]
+    try:
+        rows = list(zip(x, y))
+    except TypeError:
+        rows = [(x, y)]
+    for make in makers:
+        try:
+            flux.train(loss, model, make(), state, capture=True)
+        except Exception:  # noqa: BLE001 - refusing bad input with any exception is fine here
+            pass
+
+
 LAYERS = {
     "Dense": flux.Dense, "Scale": flux.Scale, "BatchNorm": flux.BatchNorm, "LayerNorm": flux.LayerNorm,
     "Embedding": flux.Embedding, "Dropout": flux.Dropout,
@@ -128,6 +148,8 @@ def call(kind, name, args):
         return layer(values[1]) if len(values) > 1 else layer
     if kind == "train":
         return _step(RULES[int(name) % len(RULES)](), values[0], values[1])
+    if kind == "capture":
+        return _captured(RULES[int(name) % len(RULES)](), *values)
     if kind == "data":
         if name == "onehotbatch":
             return flux.onehotbatch(*values)
