@@ -286,8 +286,8 @@ flux.train(lambda x, y: flux.sum((y - flux.tanh(W @ x + b)) ** 2), flux.params(W
 
 
 def test_the_source_follows_the_step_shape_and_its_descents():
-    # The source is made once per shape and reused for the next capture of that shape: alternating
-    # shapes, each capture still gets its own, and a parameter left out of the update changes it.
+    # The source depends on the step's shape and its Descent updates only: alternating shapes, each
+    # capture gets its own again, and a parameter left out of the update changes it.
     def source(features, update_bias=True):
         rng = np.random.default_rng(features)
         W, b = flux.param(rng.random((2, features))), flux.param(np.zeros(2))

@@ -267,6 +267,12 @@ capture::FlatStep* flat_for(Program& program, Feed& feed, std::vector<Tensor>& d
     return feed.contiguous() && program.fits(data) ? program.flat() : nullptr;
 }
 
+// The program's flat step for the feed's data (flat_for), null for a feed with no steps.
+capture::FlatStep* flat_of(Program& program, Feed& feed) {
+    std::vector<Tensor> data;
+    return feed.steps() > 0 ? flat_for(program, feed, data) : nullptr;
+}
+
 // Steps s, s+1, ... until stop through flat's native step, in blocks whose data pointers are read
 // first (one step a block where the feed gathers each step's batch into one buffer), until
 // `seconds` have passed or a loss is NaN or infinite (finite is then false). Returns the next step.
@@ -389,17 +395,14 @@ void bind_capture(py::module_& m) {
         }, py::arg("loss"))
         .def_property_readonly("ops", &Program::ops)
         .def("compiled_for", [](Program& p, Feed& f) {
-            std::vector<Tensor> data;
-            return f.steps() > 0 && flat_for(p, f, data) != nullptr;
+            return flat_of(p, f) != nullptr;
         }, py::arg("feed"), "Whether run() takes the feed's steps as kernel calls over fixed buffers (else through the tape).")
         .def("tiny_for", [](Program& p, Feed& f) {
-            std::vector<Tensor> data;
-            const capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            const capture::FlatStep* flat = flat_of(p, f);
             return flat && flat->tiny();
         }, py::arg("feed"), "Whether run() takes the feed's steps as one list of plain loops (a step of small buffers).")
         .def("native_source", [](Program& p, Feed& f, py::sequence states) {
-            std::vector<Tensor> data;
-            capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            capture::FlatStep* flat = flat_of(p, f);
             if (!flat) return std::string();
             flat->use(optimisers_of(states));
             return flat->native_source();
@@ -407,8 +410,7 @@ void bind_capture(py::module_& m) {
              "The C++ source of this program's native step for the feed and optimisers (pyflux.native); '' when\n"
              "it has none.")
         .def("load_native", [](Program& p, Feed& f, const std::string& path, const std::string& source) {
-            std::vector<Tensor> data;
-            capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            capture::FlatStep* flat = flat_of(p, f);
             if (!flat || source.empty() || flat->native_source() != source) return false;
             const autodiff::TinySteps steps = capture::load_native(path);
             flat->attach_native(steps);
@@ -418,8 +420,7 @@ void bind_capture(py::module_& m) {
              "Runs the following steps through the native step built from `source` at `path`, if `source` is\n"
              "still this program's; returns whether it does. Raises RuntimeError when the library does not load.")
         .def("attach_known_native", [](Program& p, Feed& f, py::sequence states) {
-            std::vector<Tensor> data;
-            capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            capture::FlatStep* flat = flat_of(p, f);
             if (!flat) return false;
             flat->use(optimisers_of(states));
             const autodiff::TinySteps steps = capture::known_native(flat->native_signature());
@@ -429,8 +430,7 @@ void bind_capture(py::module_& m) {
              "Runs the following steps through a native step of this program's shape already loaded in this\n"
              "process (by an earlier load_native); returns whether there was one.")
         .def("native_for", [](Program& p, Feed& f) {
-            std::vector<Tensor> data;
-            const capture::FlatStep* flat = f.steps() > 0 ? flat_for(p, f, data) : nullptr;
+            const capture::FlatStep* flat = flat_of(p, f);
             return flat && flat->native();
         }, py::arg("feed"), "Whether run() took the feed's last steps through a native step.")
         .def("run", &run, py::arg("feed"), py::arg("start"), py::arg("stop"), py::arg("optimisers"), py::arg("losses"),

@@ -134,7 +134,6 @@ void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
         if (optimisers[k] && param_grads_[k]) optimisers[k]->check(params_[k], param_grads_[k]);
     descents_ = {tiny_forward_.dtype, {}};
     updates_.clear();
-    const std::vector<std::size_t> descended = std::move(descent_params_);
     descent_params_.clear();
     for (std::size_t k = 0; k < params_.size(); ++k) {
         optimisers::Optimiser* opt = optimisers[k];
@@ -152,7 +151,6 @@ void FlatStep::use(const std::vector<optimisers::Optimiser*>& optimisers) {
         descents_.push(i);
         descent_params_.push_back(k);
     }
-    if (descent_params_ != descended) native_source_.clear();  // its descents differ
 }
 
 namespace {

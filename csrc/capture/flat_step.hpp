@@ -67,6 +67,9 @@ public:
 private:
     FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
         : values_(slots), grads_(slots), data_slots_(data_slots), loss_slot_(loss_slot) {}
+    /// Whether the step can run natively: tiny, no transposed data, every update Descent's, a
+    /// gradient to seed.
+    bool can_run_native() const;
     /// buf as a new buffer of shape and dtype, owned by the step.
     FlatBuf& own(FlatBuf& buf, const Shape& shape, DType dtype);
     /// The value buffers: parameters in place, constants copied contiguous, outputs allocated, data
@@ -99,7 +102,6 @@ private:
     autodiff::TinySteps native_ = nullptr;
     std::vector<std::size_t> native_params_;
     std::vector<void**> native_data_;  // the data's buffer pointers, which it sets for each step
-    mutable std::string native_source_;  // native_source() once made, until use() changes descents_
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
     // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
     std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cstdint>
 #include <initializer_list>
-#include <mutex>
 #include <type_traits>
 
 #include "capture/flat_step.hpp"
@@ -19,8 +18,8 @@ namespace {
 using autodiff::TinyCode;
 using autodiff::TinyInstr;
 
-// Appends its arguments (text and integers) to `to`: the source is made at each capture, and an
-// ostream's formatting took most of a short captured run's time.
+// Appends its arguments (text and integers) to `to`: an ostream's formatting cost several times as
+// much, for a source made at the first capture of a shape in a process.
 void put(std::string& to, const char* text) { to += text; }
 void put(std::string& to, const std::string& text) { to += text; }
 template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
@@ -99,32 +98,20 @@ std::string source_text(DType dtype, std::size_t data, const Lists& lists) {
     return out;
 }
 
-// The last source made and its signature: every capture of one model and loss has the same, and
-// making it costs more than the rest of a capture.
-std::mutex last_mutex;
-std::string last_signature, last_source;
-
 }  // namespace
 
+bool FlatStep::can_run_native() const {
+    return tiny_ && copies_.empty() && updates_.empty() && grads_[static_cast<std::size_t>(loss_slot_)].data;
+}
+
 std::string FlatStep::native_signature() const {
-    const FlatBuf& seed = grads_[static_cast<std::size_t>(loss_slot_)];
-    if (!tiny_ || !copies_.empty() || !updates_.empty() || !seed.data) return {};
+    if (!can_run_native()) return {};
     return signature(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
 }
 
 std::string FlatStep::native_source() const {
-    if (!native_source_.empty() && updates_.empty()) return native_source_;
-    std::string sign = native_signature();
-    if (sign.empty()) return {};
-    {
-        const std::lock_guard<std::mutex> lock(last_mutex);
-        if (sign == last_signature) return native_source_ = last_source;
-    }
-    native_source_ = source_text(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
-    const std::lock_guard<std::mutex> lock(last_mutex);
-    last_signature = std::move(sign);
-    last_source = native_source_;
-    return native_source_;
+    if (!can_run_native()) return {};
+    return source_text(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
 }
 
 void FlatStep::attach_native(autodiff::TinySteps steps) {
