@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import pyflux as flux
 from pyflux import capture, native
 
-from test_capture_flat import BINARY, OPERANDS, SMALL_LOSSES, UNARY, _samples, _small_params, drawn_loss
+from test_capture_flat import (BINARY, OPERANDS, SMALL_LOSSES, UNARY, _samples, _small_params, drawn_loss,
+                               higham_chain)
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +91,7 @@ def test_higham_chains_run_natively_per_sample_and_in_shuffled_batches(batch, pa
     X, Y = rng.random((2, 24)), (rng.random((2, 24)) > 0.5).astype(float)
 
     def run(native_steps):
-        flux.seed(7)
-        model = flux.f64(flux.Chain(flux.Dense(2, 2, flux.σ), flux.Dense(2, 3, flux.relu, bias=False),
-                                    flux.Dense(3, 2, flux.σ)))
+        model = higham_chain()
         data = list(zip(X.T, Y.T)) if batch == 1 else flux.DataLoader((X, Y), batchsize=batch, shuffle=True,
                                                                       rng=np.random.default_rng(1))
         os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
