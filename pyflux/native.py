@@ -2,13 +2,14 @@
 
 A captured step whose buffers are all small runs as a list of plain loops (the "loops" path). When
 a C++ compiler is at hand, ``train(..., capture=True)`` also writes that step as C++ source (the
-same loops, with every size a constant, in one loop over the data items), builds it into a shared
-library in the background, and runs the following steps through it once it is built: for a
-per-sample step of a small network 1.2 to 2 times as fast as the loops, by CPU. The results are
-the loops' up to rounding: the arithmetic is the same code, built for the same CPU with the same
-math flags.
+same loops, with every size and small constant written in, over arrays of the step's own that
+hold its buffers while it runs, in one loop over the data items), builds it into a shared library
+in the background, and runs the following steps through it once it is built: for a per-sample
+step of a small network 2 to 3 times as fast as the loops. The results are the loops' up to
+rounding: the arithmetic is the same code, built for the same CPU with the same math flags.
 
-The libraries are kept in a cache folder, one per step shape (its ops, sizes and dtype), so later
+The libraries are kept in a cache folder, one per step shape (its ops, sizes, constants and
+dtype), so later
 captures of the same model and loss, in this process or another, use them at once. A build runs in
 a process of its own that finishes even if this one exits first. The folder:
 ``$PYFLUX_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyflux``, else ``~/.cache/pyflux``, in ``steps/``.

@@ -307,3 +307,72 @@ def test_the_source_follows_the_step_shape_and_its_descents():
     without_bias = source(3, update_bias=False)
     assert without_bias and without_bias != three and without_bias.count("descent<") == 1
     assert source(3) == three
+
+
+def _source_of(loss, W, b, x, y):
+    rule = flux.Descent(0.01)
+    states = [rule._implicit_state(W), rule._implicit_state(b)]
+    plan = capture.plan_data(list(zip(x, y)), np.float64)
+    train = capture.CapturedTrain(loss, [W, b], states, plan.feed, (), None, [])
+    program = train._capture(plan.feed, plan.splat, np.empty(len(x)))
+    return program.native_source(plan.feed, states)
+
+
+def test_small_constants_are_written_into_the_source(path):
+    # An exponent is a constant of the step's code (so that a square needs no pow), so two losses
+    # that differ by it have their own sources, and each gives the loops' results.
+    x, y = _samples(12)
+
+    def make():
+        return [flux.param(np.full((3, 3), 0.1)), flux.param(np.zeros(3))]
+
+    sources = {}
+    for power in (2, 3):
+        W, b = make()
+        sources[power] = _source_of(lambda x, y: flux.sum(flux.abs(y - (W @ x + b)) ** power), W, b, x, y)
+        loops, out = _both(make, lambda ps, x, y: flux.sum(flux.abs(y - (ps[0] @ x + ps[1])) ** power),
+                           list(zip(x, y)), flux.Descent(0.01), path)
+        _assert_same(loops, out, _tol(np.float64))  # pow(a, 3) may be a product there: rounding apart
+        path.clear()
+    assert "(0x1p+1)" in sources[2] and "(0x1.8p+1)" in sources[3]
+    assert sources[2].replace("0x1p+1", "0x1.8p+1") == sources[3]
+
+
+def test_a_datum_that_is_a_parameter_is_read_as_the_loops_read_it(path):
+    # The native step keeps the parameters apart while it runs; data read in place from a
+    # parameter's memory see each update, as on the loops, because those steps take the loops.
+    def run(native_steps):
+        os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
+        W, b = flux.param(np.full((40, 3), 0.1)), flux.param(np.zeros(40))
+        y = np.random.default_rng(0).random((40, 40))
+        losses = flux.train(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), flux.params(W, b),
+                            list(zip(np.asarray(W), y)), flux.Descent(0.001), capture=True)
+        return losses, np.array(W), np.array(b)
+
+    loops, out = run(False), run(True)
+    assert path == ["loops", "native"]
+    for a, b in zip(loops, out):
+        np.testing.assert_array_equal(b, a)
+
+
+def test_a_constant_changed_while_the_step_runs_is_read_as_the_loops_read_it(path):
+    # A parameter left out of params is a constant of the step, which a callback may change: the
+    # native step has its value in its code, so once it changes the steps take the loops.
+    x, y = _samples(20)
+
+    def run(native_steps):
+        os.environ["PYFLUX_NATIVE_STEPS"] = "wait" if native_steps else "0"
+        W, b, scale = flux.param(np.full((3, 3), 0.1)), flux.param(np.zeros(3)), flux.param(np.array([2.0]))
+
+        def bump():
+            np.asarray(scale)[0] += 0.5
+
+        losses = flux.train(lambda x, y: flux.sum(scale * (y - (W @ x + b)) ** 2), flux.params(W, b),
+                            list(zip(x, y)), flux.Descent(0.001), capture=True, cb=bump)
+        return losses, np.array(W), np.array(b)
+
+    loops, out = run(False), run(True)
+    assert path == ["loops", "native"]
+    assert loops[0][-1] != loops[0][0]
+    for a, b in zip(loops, out):
+        np.testing.assert_array_equal(b, a)

@@ -72,13 +72,12 @@ struct TinyCode {
 };
 
 /// What a native step (capture/native_source.cpp) reads: the step's instructions, whose
-/// operands and `param` it takes from here and whose other fields it has as constants, and the
+/// buffers and `param` it takes from here and whose other fields it has as constants, and the
 /// data of `steps` steps.
 struct TinyRun {
     const TinyInstr *forward, *backward, *descents;
-    void** const* data;             // the data buffers' pointers, set for each step
     const void* const* pointers;    // each step's data: one pointer per datum, step after step
-    const void* loss;               // the loss's buffer: one value
+    void* loss;                     // the loss's buffer: one value
     void* seed;                     // the loss's gradient buffer, set to 1 before the backward
     index_t steps;
     double* losses;                 // each step's loss

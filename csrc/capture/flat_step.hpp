@@ -50,10 +50,12 @@ public:
 
     /// The C++ source of a native step (capture/native_source.cpp): the loop over steps with this
     /// step's tiny instructions for the optimisers of the last use(); empty when the step cannot run
-    /// natively (not tiny, transposed data, an update other than Descent's, no gradient).
+    /// natively (not tiny, transposed data, an update other than Descent's, no gradient, buffers
+    /// that overlap in part).
     std::string native_source() const;
-    /// What native_source() depends on (its sizes and ops, not its buffers), as bytes: steps of one
-    /// signature run the same native step. Empty where native_source() is.
+    /// What native_source() depends on (its sizes, ops and which operands share a buffer, not the
+    /// buffers' addresses), as bytes: steps of one signature run the same native step. Empty where
+    /// native_source() is.
     std::string native_signature() const;
     /// Runs the following steps through `steps`, built from native_source() as it is now, while
     /// use() keeps the same parameters on Descent.
@@ -62,7 +64,7 @@ public:
     bool native() const { return native_ && updates_.empty() && descent_params_ == native_params_; }
     /// `steps` steps on the data at `pointers` (one pointer per datum a step, laid out as captured),
     /// each loss written to losses; returns how many ran, as autodiff::TinySteps.
-    autodiff::index_t run_native(const void* const* pointers, autodiff::index_t steps, double* losses) const;
+    autodiff::index_t run_native(const void* const* pointers, autodiff::index_t steps, double* losses);
 
 private:
     FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
@@ -70,6 +72,15 @@ private:
     /// Whether the step can run natively: tiny, no transposed data, every update Descent's, a
     /// gradient to seed.
     bool can_run_native() const;
+    /// Calls f(dtype, data count, instruction lists, layout) for the native step's source
+    /// (capture/native_source.cpp); false, without calling it, where the step has none.
+    template <class F>
+    bool with_native_layout(F&& f) const;
+    /// Whether a constant the native step has in its code has changed since it was attached.
+    bool baked_changed() const;
+    /// Whether a datum of those steps overlaps a parameter, which the native step holds apart while
+    /// it runs.
+    bool reads_parameter(const void* const* pointers, autodiff::index_t steps) const;
     /// buf as a new buffer of shape and dtype, owned by the step.
     FlatBuf& own(FlatBuf& buf, const Shape& shape, DType dtype);
     /// The value buffers: parameters in place, constants copied contiguous, outputs allocated, data
@@ -101,7 +112,7 @@ private:
     // The native step and the parameters it updates.
     autodiff::TinySteps native_ = nullptr;
     std::vector<std::size_t> native_params_;
-    std::vector<void**> native_data_;  // the data's buffer pointers, which it sets for each step
+    std::vector<std::pair<const void*, std::string>> native_baked_;  // its constants' buffers and bytes
     // Transposed data and their contiguous copies, made at the start of each step for the ops that
     // read no transposed input. A deque, so that the ops' pointers to the copies stay valid.
     std::deque<std::pair<FlatBuf*, FlatBuf>> copies_;

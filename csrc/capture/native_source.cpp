@@ -1,22 +1,25 @@
 // A native step: the loop over a tiny step's data items as C++ source, built into a shared library
 // by pyflux.native and run in place of the instruction list. Each instruction becomes a call of its
-// loop (autodiff/tiny_loops.hpp) on a tiny_loops::Fixed, whose sizes and flags are constants, so the
-// compiler unrolls and schedules the whole step; operands and `param` (Descent's η among them) are
-// read from the step's instructions when the loop starts. The text depends only on the step's
-// shape (ops, sizes, dtype, the data's count), so every capture of one model and loss shares it.
+// loop (autodiff/tiny_loops.hpp) on a tiny_loops::Fixed, whose sizes and flags are constants, over
+// arrays of the step's own that hold its buffers while it runs, so the compiler unrolls and
+// schedules the whole step and keeps its values in registers; the buffers' addresses and `param`
+// (Descent's η among them) are read from the step's instructions when the loop starts. The text
+// depends only on the step's shape (ops, sizes, dtype, the data's count, which operands share a
+// buffer, the small constants' values: capture/native_layout.hpp), so every capture of one model
+// and loss shares it.
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <type_traits>
 
 #include "capture/flat_step.hpp"
+#include "capture/native_layout.hpp"
 
 namespace pyflux::capture {
 namespace {
-
-using autodiff::TinyCode;
-using autodiff::TinyInstr;
 
 // Appends its arguments (text and integers) to `to`: an ostream's formatting cost several times as
 // much, for a source made at the first capture of a shape in a process.
@@ -32,68 +35,105 @@ void append(std::string& to, const A&... parts) {
     (put(to, parts), ...);
 }
 
-// Instruction j of a list as a tiny_loops::Fixed named prefix + j, its operands and param read from
-// r.from[j].
-void instruction(std::string& out, const char* prefix, std::size_t j, const TinyInstr& i, const char* from) {
-    append(out, "    const Fixed<TinyInstr::Code(", int(i.code), "), ", i.add ? "true" : "false", ", ", i.n, ", ", i.m,
-           ", ", i.k, ", ", i.outer, ", ", i.inner, ", ", i.lda, ", ", i.ldb, ", ", i.ldc, "> ", prefix, j, "{r.", from,
-           "[", j, "].p, r.", from, "[", j, "].param};\n");
-}
-
-// One prefix per list: F (forward), B (backward), D (descents), with `from` the TinyRun field.
-struct List {
-    const TinyCode& code;
-    const char* prefix;
-    const char* from;
-};
-using Lists = std::array<List, 3>;
-
-Lists lists_of(const TinyCode& forward, const TinyCode& backward, const TinyCode& descents) {
-    return {List{forward, "F", "forward"}, List{backward, "B", "backward"}, List{descents, "D", "descents"}};
-}
-
-// What the source depends on: the dtype, the count of data and each instruction's fields but its
-// operands and param (which the step reads when it starts), as bytes.
-std::string signature(DType dtype, std::size_t data, const Lists& lists) {
+// The expression of buffer b's pointer in the step's TinyRun r.
+std::string where(const Layout::Buffer& b, const Lists& lists) {
+    if (b.list == Layout::kLoss) return "r.loss";
+    if (b.list == Layout::kSeed) return "r.seed";
     std::string out;
-    out.reserve(16 + 8 * 17 * (lists[0].code.code.size() + lists[1].code.code.size() + lists[2].code.code.size()));
+    append(out, "*r.", lists[static_cast<std::size_t>(b.list)].from, "[", b.j, "].p[", b.k, "]");
+    return out;
+}
+
+// What the source depends on: the dtype, the count of data, each instruction's fields but its
+// param (which the step reads when it starts) and its operands, as the layout names them, as bytes.
+std::string signature(DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
+    std::string out;
+    out.reserve(64 + 8 * 22 * (lists[0].code.code.size() + lists[1].code.code.size() + lists[2].code.code.size()));
     const auto fields = [&out](std::initializer_list<std::int64_t> values) {
         out.append(reinterpret_cast<const char*>(values.begin()), values.size() * sizeof(std::int64_t));
     };
-    fields({static_cast<std::int64_t>(dtype), static_cast<std::int64_t>(data)});
-    for (const List& l : lists) {
-        fields({static_cast<std::int64_t>(l.code.code.size())});
-        for (const TinyInstr& i : l.code.code)
-            fields({i.code, i.op, i.wrt, i.add, i.ta, i.tb, i.sa, i.sb, i.n, i.m, i.k, i.outer, i.inner, i.lda, i.ldb, i.ldc});
+    fields({static_cast<std::int64_t>(dtype), static_cast<std::int64_t>(data), layout.loss, layout.seed});
+    for (const Layout::Buffer& b : layout.buffers) {
+        fields({b.extent, b.written, static_cast<std::int64_t>(b.baked.size())});
+        out += b.baked;
+    }
+    for (std::size_t l = 0; l < lists.size(); ++l) {
+        fields({static_cast<std::int64_t>(lists[l].code.code.size())});
+        for (std::size_t j = 0; j < lists[l].code.code.size(); ++j) {
+            const TinyInstr& i = lists[l].code.code[j];
+            const std::array<int, 5>& r = layout.refs[l][j];
+            fields({i.code, i.op, i.wrt, i.add, i.ta, i.tb, i.sa, i.sb, i.n, i.m, i.k, i.outer, i.inner, i.lda, i.ldb,
+                    i.ldc, r[0], r[1], r[2], r[3], r[4]});
+        }
     }
     return out;
 }
 
-// The source of a step of these instructions, dtype and count of data.
-std::string source_text(DType dtype, std::size_t data, const Lists& lists) {
+// The call of instruction j of a list: its loop on a tiny_loops::Fixed over the step's arrays and
+// the current step's data (made for each step, so that the compiler sees which array each operand
+// is), its param P<prefix><j> read when the step starts.
+void call(std::string& out, const List& l, std::size_t j, const std::array<int, 5>& refs) {
+    const TinyInstr& i = l.code.code[j];
+    append(out, "        ", l.code.loop_text(i), "(Fixed<TinyInstr::Code(", int(i.code), "), ", i.add ? "true" : "false",
+           ", ", i.n, ", ", i.m, ", ", i.k, ", ", i.outer, ", ", i.inner, ", ", i.lda, ", ", i.ldb, ", ", i.ldc, ">{{");
+    for (int k = 0; k < 5; ++k) {
+        if (k) out += ", ";
+        if (refs[k] >= 0)
+            append(out, "L", refs[k]);
+        else if (refs[k] == Layout::kNone)
+            out += "nullptr";
+        else
+            append(out, "const_cast<void*>(d[", Layout::datum_of(refs[k]), "])");
+    }
+    append(out, "}, P", l.prefix, j, "});\n");
+}
+
+// The source of a step of these instructions, dtype, count of data and layout.
+std::string source_text(DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
     const std::string t = dtype == DType::f32 ? "float" : "double";
     std::string out;
     out.reserve(16384);
     append(out, "// A captured step of pyflux, built for its sizes (pyflux.native).\n",
-           "#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n",
+           "#define PYFLUX_TINY_UNROLL\n#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n",
            "using namespace pyflux::autodiff;\nusing namespace pyflux::autodiff::tiny_loops;\n\n",
            "extern \"C\" index_t pyflux_steps(const TinyRun& r) {\n");
+    for (std::size_t b = 0; b < layout.buffers.size(); ++b) {
+        const Layout::Buffer& buf = layout.buffers[b];
+        if (!buf.baked.empty()) {
+            append(out, "    ", t, " L", b, "[", buf.extent, "] = {");
+            for (index_t e = 0; e < buf.extent; ++e) {
+                char digits[40];
+                const double v = Layout::value(buf, dtype, e);  // exact, as a hexadecimal literal
+                append(out, e ? ", " : "", t, std::signbit(v) ? "(-0x" : "(0x");
+                out.append(digits, std::to_chars(digits, digits + sizeof digits, std::fabs(v), std::chars_format::hex).ptr);
+                out += ")";
+            }
+            out += "};\n";
+            continue;
+        }
+        append(out, "    ", t, "* const M", b, " = static_cast<", t, "*>(", where(buf, lists), ");\n    ", t, " L", b, "[",
+               buf.extent, "];\n    copy_from(L", b, ", M", b, ");\n");
+    }
     for (const List& l : lists)
-        for (std::size_t j = 0; j < l.code.code.size(); ++j) instruction(out, l.prefix, j, l.code.code[j], l.from);
+        for (std::size_t j = 0; j < l.code.code.size(); ++j)
+            append(out, "    const double P", l.prefix, j, " = r.", l.from, "[", j, "].param;\n");
+    // The written arrays go back to the buffers when the step returns (inline: a function taking
+    // them would make them memory).
+    std::string save;
+    for (std::size_t b = 0; b < layout.buffers.size(); ++b)
+        if (layout.buffers[b].written) append(save, save.empty() ? "" : " ", "copy_to(M", b, ", L", b, ");");
     append(out, "    for (index_t s = 0; s < r.steps; ++s) {\n", "        const void* const* d = r.pointers + s * ", data,
            ";\n");
-    for (std::size_t k = 0; k < data; ++k) append(out, "        *r.data[", k, "] = const_cast<void*>(d[", k, "]);\n");
-    const auto calls = [&](const List& l) {
-        for (std::size_t j = 0; j < l.code.code.size(); ++j)
-            append(out, "        ", l.code.loop_text(l.code.code[j]), "(", l.prefix, j, ");\n");
+    const auto calls = [&](std::size_t l) {
+        for (std::size_t j = 0; j < lists[l].code.code.size(); ++j) call(out, lists[l], j, layout.refs[l][j]);
     };
-    calls(lists[0]);
-    append(out, "        const double value = *static_cast<const ", t, "*>(r.loss);\n",
-           "        r.losses[s] = value;\n", "        if (!std::isfinite(value)) return s;\n",
-           "        *static_cast<", t, "*>(r.seed) = ", t, "(1);\n");
-    calls(lists[1]);
-    calls(lists[2]);
-    append(out, "    }\n    return r.steps;\n}\n\n",
+    calls(0);
+    append(out, "        const double value = L", layout.loss, "[0];\n", "        r.losses[s] = value;\n",
+           "        if (!std::isfinite(value)) {\n            ", save, "\n            return s;\n        }\n",
+           "        L", layout.seed, "[0] = ", t, "(1);\n");
+    calls(1);
+    calls(2);
+    append(out, "    }\n    ", save, "\n    return r.steps;\n}\n\n",
            "extern \"C\" std::uint64_t pyflux_steps_abi() { return tiny_abi(); }\n");
     return out;
 }
@@ -104,28 +144,84 @@ bool FlatStep::can_run_native() const {
     return tiny_ && copies_.empty() && updates_.empty() && grads_[static_cast<std::size_t>(loss_slot_)].data;
 }
 
+template <class F>
+bool FlatStep::with_native_layout(F&& f) const {
+    if (!can_run_native()) return false;
+    const auto loss = static_cast<std::size_t>(loss_slot_);
+    std::vector<void* const*> data;
+    for (int s : data_slots_) data.push_back(&values_[static_cast<std::size_t>(s)].data);
+    std::vector<const void*> params;
+    for (const Tensor& p : params_) params.push_back(p->data);
+    const Lists lists = lists_of(tiny_forward_, tiny_backward_, descents_);
+    const DType dtype = tiny_forward_.dtype;
+    const Layout layout(lists, data, values_[loss].data, grads_[loss].data, params, dtype);
+    if (!layout.valid) return false;
+    f(dtype, data.size(), lists, layout);
+    return true;
+}
+
 std::string FlatStep::native_signature() const {
-    if (!can_run_native()) return {};
-    return signature(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
+    std::string out;
+    with_native_layout([&](DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
+        out = signature(dtype, data, lists, layout);
+    });
+    return out;
 }
 
 std::string FlatStep::native_source() const {
-    if (!can_run_native()) return {};
-    return source_text(tiny_forward_.dtype, data_slots_.size(), lists_of(tiny_forward_, tiny_backward_, descents_));
+    std::string out;
+    with_native_layout([&](DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
+        out = source_text(dtype, data, lists, layout);
+    });
+    return out;
 }
 
 void FlatStep::attach_native(autodiff::TinySteps steps) {
     native_ = steps;
     native_params_ = descent_params_;
-    native_data_.resize(data_slots_.size());
-    for (std::size_t k = 0; k < native_data_.size(); ++k)
-        native_data_[k] = &values_[static_cast<std::size_t>(data_slots_[k])].data;
+    native_baked_.clear();
+    with_native_layout([&](DType, std::size_t, const Lists&, const Layout& layout) {
+        for (const Layout::Buffer& b : layout.buffers)
+            if (!b.baked.empty()) native_baked_.emplace_back(b.data, b.baked);
+    });
 }
 
-autodiff::index_t FlatStep::run_native(const void* const* pointers, autodiff::index_t steps, double* losses) const {
+bool FlatStep::baked_changed() const {
+    for (const auto& [at, bytes] : native_baked_)
+        if (std::memcmp(at, bytes.data(), bytes.size()) != 0) return true;
+    return false;
+}
+
+bool FlatStep::reads_parameter(const void* const* pointers, autodiff::index_t steps) const {
+    const std::size_t data = data_slots_.size();
+    for (std::size_t k = 0; k < data; ++k) {
+        const FlatBuf& datum = values_[static_cast<std::size_t>(data_slots_[k])];
+        const std::size_t bytes = static_cast<std::size_t>(datum.shape.size()) * (datum.dtype == DType::f32 ? 4 : 8);
+        for (const Tensor& p : params_) {
+            const auto lo = reinterpret_cast<std::uintptr_t>(p->data);
+            const std::uintptr_t hi = lo + static_cast<std::size_t>(p->size()) * (p->dtype == DType::f32 ? 4 : 8);
+            for (autodiff::index_t s = 0; s < steps; ++s) {
+                const auto at = reinterpret_cast<std::uintptr_t>(pointers[static_cast<std::size_t>(s) * data + k]);
+                if (at < hi && lo < at + bytes) return true;
+            }
+        }
+    }
+    return false;
+}
+
+autodiff::index_t FlatStep::run_native(const void* const* pointers, autodiff::index_t steps, double* losses) {
+    // The native step holds parameters apart and has the constants in its code: where a datum is
+    // a parameter or a constant changed, step as the loops do.
+    if (baked_changed() || reads_parameter(pointers, steps)) {
+        for (autodiff::index_t s = 0; s < steps; ++s) {
+            losses[s] = step(pointers + static_cast<std::size_t>(s) * data_slots_.size());
+            if (!std::isfinite(losses[s])) return s;
+        }
+        return steps;
+    }
     const auto loss = static_cast<std::size_t>(loss_slot_);
     const autodiff::TinyRun r{tiny_forward_.code.data(), tiny_backward_.code.data(), descents_.code.data(),
-                              native_data_.data(), pointers, values_[loss].data, grads_[loss].data, steps, losses};
+                              pointers, values_[loss].data, grads_[loss].data, steps, losses};
     return native_(r);
 }
 
