@@ -191,7 +191,7 @@ class CapturedTrain:
         feed = plan.feed
         losses = np.empty(feed.steps + len(plan.rest))
         if feed.steps:
-            program = self._capture(feed, plan.splat, losses)
+            program = self._capture(feed, plan.splat)
             if program is None:
                 self._general(feed, plan.splat, losses)
             else:
@@ -206,9 +206,10 @@ class CapturedTrain:
         (a tuple item) or the one part."""
         return (*self.prefix, *parts) if splat else (*self.prefix, parts[0])
 
-    def _capture(self, feed, splat, losses):
-        """Step 0, traced and recorded; the program, or None (after the step is taken on the general
-        path) when the loss cannot be captured."""
+    def _capture(self, feed, splat):
+        """Step 0's forward pass, traced and recorded; the program, which then takes step 0 as it
+        takes the others, or None (after the step is taken on the general path) when the loss
+        cannot be captured."""
         data = feed.item(0)
         self._observations = observations(tuple(data))
         program = _core.Program(self.ps, data)
@@ -217,26 +218,18 @@ class CapturedTrain:
         try:
             with tape, program:
                 value = self.loss(*self._args(data, splat))
-            value = value[0] if isinstance(value, tuple) else value
-            grads = tape.gradient(value, self.ps)
-            program.finish(value)
+            program.finish(value[0] if isinstance(value, tuple) else value)
         except (CaptureUnsupported, TypeError, ValueError) as e:
             _notice(e)
             return None
         finally:
             _capturing.active = False
-        loss_value = float(value)
-        if not np.isfinite(loss_value):
-            _stop_on(loss_value, 0)
-        _core.optimisers_update(self.ps, grads, self.states)
-        losses[0] = loss_value
-        self._after_steps(losses, 0, 1)
         return program
 
     def _replay(self, program, feed, losses):
         every_step = any(not isinstance(f, Throttled) for f in self.callbacks) or (
             self.bar is not None and not isinstance(self.bar, Progress))
-        s = 1
+        s = 0
         ticket = native.request(program, feed, self.states)
         while s < feed.steps:
             if ticket is not None and ticket.attach():

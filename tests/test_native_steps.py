@@ -297,7 +297,7 @@ def test_the_source_follows_the_step_shape_and_its_descents():
         plan = capture.plan_data(list(zip(x, y)), np.float64)
         train = capture.CapturedTrain(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), [W, b], states, plan.feed,
                                       (), None, [])
-        program = train._capture(plan.feed, plan.splat, np.empty(8))
+        program = train._capture(plan.feed, plan.splat)
         return program.native_source(plan.feed, states)
 
     three, four = source(3), source(4)
@@ -314,7 +314,7 @@ def _source_of(loss, W, b, x, y):
     states = [rule._implicit_state(W), rule._implicit_state(b)]
     plan = capture.plan_data(list(zip(x, y)), np.float64)
     train = capture.CapturedTrain(loss, [W, b], states, plan.feed, (), None, [])
-    program = train._capture(plan.feed, plan.splat, np.empty(len(x)))
+    program = train._capture(plan.feed, plan.splat)
     return program.native_source(plan.feed, states)
 
 

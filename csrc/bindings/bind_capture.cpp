@@ -423,9 +423,7 @@ void bind_capture(py::module_& m) {
             capture::FlatStep* flat = flat_of(p, f);
             if (!flat) return false;
             flat->use(optimisers_of(states));
-            const autodiff::TinySteps steps = capture::known_native(flat->native_signature());
-            if (steps) flat->attach_native(steps);
-            return steps != nullptr;
+            return flat->attach_known_native();
         }, py::arg("feed"), py::arg("optimisers"),
              "Runs the following steps through a native step of this program's shape already loaded in this\n"
              "process (by an earlier load_native); returns whether there was one.")

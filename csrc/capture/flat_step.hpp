@@ -17,6 +17,8 @@
 
 namespace pyflux::capture {
 
+struct Layout;
+
 using autodiff::DType;
 using autodiff::FlatBuf;
 using autodiff::Shape;
@@ -60,6 +62,9 @@ public:
     /// Runs the following steps through `steps`, built from native_source() as it is now, while
     /// use() keeps the same parameters on Descent.
     void attach_native(autodiff::TinySteps steps);
+    /// attach_native with the step of native_signature() loaded earlier in this process
+    /// (capture/native_library.hpp), if there is one; returns whether there was.
+    bool attach_known_native();
     /// Whether run_native applies (a native step is attached and fits the last use()).
     bool native() const { return native_ && updates_.empty() && descent_params_ == native_params_; }
     /// `steps` steps on the data at `pointers` (one pointer per datum a step, laid out as captured),
@@ -76,6 +81,8 @@ private:
     /// (capture/native_source.cpp); false, without calling it, where the step has none.
     template <class F>
     bool with_native_layout(F&& f) const;
+    /// attach_native for the layout of native_source().
+    void attach_native(autodiff::TinySteps steps, const Layout& layout);
     /// Whether a constant the native step has in its code has changed since it was attached.
     bool baked_changed() const;
     /// Whether a datum of those steps overlaps a parameter, which the native step holds apart while

@@ -17,6 +17,7 @@
 
 #include "capture/flat_step.hpp"
 #include "capture/native_layout.hpp"
+#include "capture/native_library.hpp"
 
 namespace pyflux::capture {
 namespace {
@@ -177,13 +178,24 @@ std::string FlatStep::native_source() const {
 }
 
 void FlatStep::attach_native(autodiff::TinySteps steps) {
+    with_native_layout([&](DType, std::size_t, const Lists&, const Layout& layout) { attach_native(steps, layout); });
+}
+
+void FlatStep::attach_native(autodiff::TinySteps steps, const Layout& layout) {
     native_ = steps;
     native_params_ = descent_params_;
     native_baked_.clear();
-    with_native_layout([&](DType, std::size_t, const Lists&, const Layout& layout) {
-        for (const Layout::Buffer& b : layout.buffers)
-            if (!b.baked.empty()) native_baked_.emplace_back(b.data, b.baked);
+    for (const Layout::Buffer& b : layout.buffers)
+        if (!b.baked.empty()) native_baked_.emplace_back(b.data, b.baked);
+}
+
+bool FlatStep::attach_known_native() {
+    autodiff::TinySteps steps = nullptr;
+    with_native_layout([&](DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
+        steps = known_native(signature(dtype, data, lists, layout));
+        if (steps) attach_native(steps, layout);
     });
+    return steps != nullptr;
 }
 
 bool FlatStep::baked_changed() const {
