@@ -278,7 +278,7 @@ capture::FlatStep* flat_of(Program& program, Feed& feed) {
 // `seconds` have passed or a loss is NaN or infinite (finite is then false). Returns the next step.
 autodiff::index_t run_native(capture::FlatStep& flat, Feed& feed, std::size_t data, autodiff::index_t s,
                              autodiff::index_t stop, double* out, double seconds, bool& finite) {
-    const autodiff::index_t block = feed.gathers() ? 1 : 256;
+    const autodiff::index_t block = feed.gathers() ? 1 : std::min<autodiff::index_t>(256, stop - s);
     std::vector<const void*> pointers(static_cast<std::size_t>(block) * data);
     const auto began = std::chrono::steady_clock::now();
     const auto budget = std::chrono::duration<double>(seconds);
