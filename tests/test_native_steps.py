@@ -376,3 +376,23 @@ def test_a_constant_changed_while_the_step_runs_is_read_as_the_loops_read_it(pat
     assert loops[0][-1] != loops[0][0]
     for a, b in zip(loops, out):
         np.testing.assert_array_equal(b, a)
+
+
+def test_a_step_whose_arrays_are_too_large_keeps_its_loops(path):
+    # Each buffer is small enough for the loops, but a native step would hold more than 64 KiB of
+    # them on the stack: it has no source, and training runs as loops.
+    rng = np.random.default_rng(3)
+    model = flux.Chain(*[flux.Dense(16, 16, flux.tanh) for _ in range(40)])
+    x, y = rng.random((6, 16), np.float32), rng.random((6, 16), np.float32)
+    rule = flux.Descent(0.01)
+    ps = flux.params(model)
+    states = [rule._implicit_state(p) for p in ps]
+    plan = capture.plan_data(list(zip(x, y)), np.float32)
+    train = capture.CapturedTrain(lambda x, y: flux.sum((y - model(x)) ** 2), list(ps), states, plan.feed, (), None,
+                                  [])
+    program = train._capture(plan.feed, plan.splat)
+    assert program.tiny_for(plan.feed) and program.native_source(plan.feed, states) == ""
+    before = [np.array(p) for p in ps]
+    losses = flux.train(lambda x, y: flux.sum((y - model(x)) ** 2), ps, list(zip(x, y)), rule, capture=True)
+    assert path == ["loops"] and np.all(np.isfinite(losses))
+    assert all(not np.array_equal(a, np.array(p)) for a, p in zip(before, ps))

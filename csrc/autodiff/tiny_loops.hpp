@@ -8,20 +8,12 @@
 #include "kernels/reduce.hpp"
 #include "kernels/rule_tables.hpp"
 
-// A native step inlines every loop, so that its arrays stay in registers (an inlining heuristic
-// that kept one call would make them memory).
+// A native step inlines every loop, so that the compiler sees which of its arrays each operand is
+// (one call left by an inlining heuristic would make them all memory that any store may change).
 #if defined(__GNUC__)
 #define PYFLUX_TINY_LOOP [[gnu::always_inline]] inline
 #else
 #define PYFLUX_TINY_LOOP inline
-#endif
-
-// A native step defines PYFLUX_TINY_UNROLL, so that its loops, whose sizes are constants there, are
-// unrolled before the compiler decides which arrays to keep in registers.
-#if defined(PYFLUX_TINY_UNROLL) && defined(__GNUC__) && !defined(__clang__)
-#define PYFLUX_TINY_FOR _Pragma("GCC unroll 256") for
-#else
-#define PYFLUX_TINY_FOR for
 #endif
 
 namespace pyflux::autodiff::tiny_loops {
@@ -54,20 +46,20 @@ T* target(const In& i, int k) { return static_cast<T*>(i.p[k]); }
 /// written back when it returns.
 template <class T, std::size_t N>
 void copy_from(T (&to)[N], const T* from) {
-    PYFLUX_TINY_FOR (std::size_t e = 0; e < N; ++e) to[e] = from[e];
+    for (std::size_t e = 0; e < N; ++e) to[e] = from[e];
 }
 template <class T, std::size_t N>
 void copy_to(T* to, const T (&from)[N]) {
-    PYFLUX_TINY_FOR (std::size_t e = 0; e < N; ++e) to[e] = from[e];
+    for (std::size_t e = 0; e < N; ++e) to[e] = from[e];
 }
 
 // to[j] = value(j), or += where the instruction adds, for j < n.
 template <class T, class F>
 PYFLUX_TINY_LOOP void store(bool add, index_t n, T* to, F&& value) {
     if (add)
-        PYFLUX_TINY_FOR (index_t j = 0; j < n; ++j) to[j] += value(j);
+        for (index_t j = 0; j < n; ++j) to[j] += value(j);
     else
-        PYFLUX_TINY_FOR (index_t j = 0; j < n; ++j) to[j] = value(j);
+        for (index_t j = 0; j < n; ++j) to[j] = value(j);
 }
 
 template <class T, class R, int SA, int SB, class In = TinyInstr>
@@ -75,7 +67,7 @@ PYFLUX_TINY_LOOP void binary(const In& i) {
     const T *a = operand<T>(i, 0), *b = operand<T>(i, 1);
     T* out = target<T>(i, 2);
     const index_t n = i.n;
-    PYFLUX_TINY_FOR (index_t j = 0; j < n; ++j) out[j] = R::f(a[j * SA], b[j * SB]);
+    for (index_t j = 0; j < n; ++j) out[j] = R::f(a[j * SA], b[j * SB]);
 }
 
 // The gradient for input Wrt, whole or (binary_grad_one) summed to its one value.
@@ -88,7 +80,7 @@ PYFLUX_TINY_LOOP void binary_grad(const In& i) {
     if (i.code == TinyInstr::binary_grad) return store(i.add, i.n, target<T>(i, 4), d);
     T total = 0;
     const index_t n = i.n;
-    PYFLUX_TINY_FOR (index_t j = 0; j < n; ++j) total += d(j);
+    for (index_t j = 0; j < n; ++j) total += d(j);
     store(i.add, 1, target<T>(i, 4), [total](index_t) { return total; });
 }
 
@@ -98,7 +90,7 @@ PYFLUX_TINY_LOOP void unary(const In& i) {
     T* y = target<T>(i, 1);
     const T q = static_cast<T>(i.param);
     const index_t n = i.n;
-    PYFLUX_TINY_FOR (index_t j = 0; j < n; ++j) y[j] = Rule::forward(x[j], q);
+    for (index_t j = 0; j < n; ++j) y[j] = Rule::forward(x[j], q);
 }
 
 template <class T, class Rule, class In = TinyInstr>
@@ -115,7 +107,7 @@ PYFLUX_TINY_LOOP void sum(const In& i) {
     const T scale = static_cast<T>(i.param);
     const index_t n = i.n, inner = i.inner;
     if (i.outer * inner == 1) return kernels::sum_block(n, 1, x, scale, out);  // a loss
-    PYFLUX_TINY_FOR (index_t o = 0; o < i.outer; ++o) kernels::sum_block(n, inner, x + o * n * inner, scale, out + o * inner);
+    for (index_t o = 0; o < i.outer; ++o) kernels::sum_block(n, inner, x + o * n * inner, scale, out + o * inner);
 }
 
 template <class T, class In = TinyInstr>
@@ -128,8 +120,8 @@ PYFLUX_TINY_LOOP void sum_grad(const In& i) {
         const T each = scale * g[0];
         return store(i.add, n, gx, [each](index_t) { return each; });
     }
-    PYFLUX_TINY_FOR (index_t o = 0; o < i.outer; ++o)
-        PYFLUX_TINY_FOR (index_t k = 0; k < n; ++k) {
+    for (index_t o = 0; o < i.outer; ++o)
+        for (index_t k = 0; k < n; ++k) {
             const T* go = g + o * inner;
             store(i.add, inner, gx + (o * n + k) * inner, [=](index_t j) { return scale * go[j]; });
         }
@@ -152,28 +144,28 @@ PYFLUX_TINY_LOOP void gemm(const In& i) {
     const index_t M = i.m, N = i.n, K = i.k, lda = i.lda, ldb = i.ldb, ldc = i.ldc;
     const index_t a_row = TA ? 1 : lda, a_k = TA ? lda : 1, b_col = TB ? ldb : 1, b_k = TB ? 1 : ldb;
     if (K == 1) {  // an outer product: a sample's weight gradient
-        PYFLUX_TINY_FOR (index_t r = 0; r < M; ++r) {
+        for (index_t r = 0; r < M; ++r) {
             const T a = A[r * a_row];
             T* row = C + r * ldc;
-            PYFLUX_TINY_FOR (index_t c = 0; c < N; ++c) put<Add>(row[c], a * B[c * b_col]);
+            for (index_t c = 0; c < N; ++c) put<Add>(row[c], a * B[c * b_col]);
         }
         return;
     }
     if (N == 1) {  // a product with a vector: a sample's layer and its input gradient
-        PYFLUX_TINY_FOR (index_t r = 0; r < M; ++r) {
+        for (index_t r = 0; r < M; ++r) {
             const T* a = A + r * a_row;
             T acc = a[0] * B[0];
-            PYFLUX_TINY_FOR (index_t k = 1; k < K; ++k) acc += a[k * a_k] * B[k * b_k];
+            for (index_t k = 1; k < K; ++k) acc += a[k * a_k] * B[k * b_k];
             put<Add>(C[r * ldc], acc);
         }
         return;
     }
-    PYFLUX_TINY_FOR (index_t r = 0; r < M; ++r)
-        PYFLUX_TINY_FOR (index_t c = 0; c < N; ++c) {
+    for (index_t r = 0; r < M; ++r)
+        for (index_t c = 0; c < N; ++c) {
             const T* a = A + r * a_row;
             const T* b = B + c * b_col;
             T acc = a[0] * b[0];  // K >= 1 (TinyCode::small_gemm)
-            PYFLUX_TINY_FOR (index_t k = 1; k < K; ++k) acc += a[k * a_k] * b[k * b_k];
+            for (index_t k = 1; k < K; ++k) acc += a[k * a_k] * b[k * b_k];
             put<Add>(C[r * ldc + c], acc);
         }
 }
@@ -184,11 +176,11 @@ PYFLUX_TINY_LOOP void bias(const In& i) {
     T* z = target<T>(i, 1);
     const index_t rows = i.m, cols = i.n;
     if (cols == 1) {
-        PYFLUX_TINY_FOR (index_t r = 0; r < rows; ++r) z[r] += b[r];
+        for (index_t r = 0; r < rows; ++r) z[r] += b[r];
         return;
     }
-    PYFLUX_TINY_FOR (index_t r = 0; r < rows; ++r)
-        PYFLUX_TINY_FOR (index_t c = 0; c < cols; ++c) z[r * cols + c] += b[r];
+    for (index_t r = 0; r < rows; ++r)
+        for (index_t c = 0; c < cols; ++c) z[r * cols + c] += b[r];
 }
 
 template <class T, bool Add, class In = TinyInstr>
@@ -196,9 +188,9 @@ PYFLUX_TINY_LOOP void bias_grad(const In& i) {
     const T* g = operand<T>(i, 0);
     T* db = target<T>(i, 1);
     const index_t rows = i.m, cols = i.n;
-    PYFLUX_TINY_FOR (index_t r = 0; r < rows; ++r) {
+    for (index_t r = 0; r < rows; ++r) {
         T total = g[r * cols];
-        PYFLUX_TINY_FOR (index_t c = 1; c < cols; ++c) total += g[r * cols + c];
+        for (index_t c = 1; c < cols; ++c) total += g[r * cols + c];
         put<Add>(db[r], total);
     }
 }
@@ -210,7 +202,7 @@ PYFLUX_TINY_LOOP void descent(const In& i) {
     T* p = target<T>(i, 1);
     const T eta = static_cast<T>(i.param);
     const index_t n = i.n;
-    PYFLUX_TINY_FOR (index_t j = 0; j < n; ++j) p[j] -= eta * g[j];
+    for (index_t j = 0; j < n; ++j) p[j] -= eta * g[j];
 }
 
 }  // namespace pyflux::autodiff::tiny_loops

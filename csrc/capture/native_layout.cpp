@@ -75,6 +75,14 @@ Layout::Layout(const Lists& lists, const std::vector<void* const*>& data, const 
     }
     std::sort(spans.begin(), spans.end());
     for (std::size_t b = 1; b < spans.size(); ++b) valid = valid && spans[b - 1].second <= spans[b].first;
+    // The arrays live on the stack of the thread that trains, and every loop over them is unrolled:
+    // a step with more than kLargestArrays bytes of them keeps its loops.
+    index_t bytes = 0;
+    for (const Buffer& b : buffers) {
+        valid = valid && b.extent > 0;
+        bytes += b.extent * static_cast<index_t>(element);
+    }
+    valid = valid && bytes <= kLargestArrays;
     for (Buffer& b : buffers)
         if (valid && !b.written && b.extent <= kLargestBaked &&
             std::find(params.begin(), params.end(), b.data) == params.end() && finite(b, dtype))

@@ -33,11 +33,11 @@ index_t extent(const TinyInstr& i, int k);
 bool writes(const TinyInstr& i, int k);
 
 /// Where the step's buffers are. Each buffer the instructions name, but the data, becomes an array
-/// of the native step, copied from the buffer when the step starts and back when it returns, so
-/// that the compiler keeps the values in registers from one instruction to the next instead of
-/// storing and loading them. A small constant (an exponent, a loss's scale) is written into the
-/// source, so that the compiler folds it: a square needs no pow. A datum is read where the current
-/// step's item is.
+/// of the native step, copied from the buffer when the step starts and back when it returns: the
+/// arrays alias nothing, so the compiler need not reload a value after every store and can keep it
+/// in a register from one instruction to the next. A small constant (an exponent, a loss's scale)
+/// is written into the source, so that the compiler folds it: a square needs no pow. A datum is
+/// read where the current step's item is.
 struct Layout {
     struct Buffer {
         const void* data;  // its memory when the source was made
@@ -51,7 +51,8 @@ struct Layout {
         std::string baked;  // a constant's bytes, written into the source; empty for the others
     };
     static constexpr int kLoss = -1, kSeed = -2;
-    static constexpr index_t kLargestBaked = 16;
+    static constexpr index_t kLargestBaked = 16;       // elements of a constant written into the source
+    static constexpr index_t kLargestArrays = 1 << 16;  // bytes of the step's arrays
     // An operand's reference: a buffer's index, kNone, or datum_ref(k) for datum k.
     static constexpr int kNone = -1;
     static int datum_ref(std::size_t k) { return -2 - static_cast<int>(k); }
@@ -60,7 +61,7 @@ struct Layout {
     std::vector<Buffer> buffers;
     std::array<std::vector<std::array<int, 5>>, 3> refs;  // by list and instruction, each operand's
     int loss = kNone, seed = kNone;                        // the buffers of the loss and its seed
-    bool valid = true;  // false where two buffers overlap without being one
+    bool valid = true;  // false where two buffers overlap without being one, or the arrays are too large
 
     /// The layout of the lists' buffers: data at those addresses, the loss and its gradient (the
     /// seed) at theirs, parameters (never baked, since they may change between runs) at theirs.

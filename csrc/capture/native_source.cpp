@@ -1,8 +1,8 @@
 // A native step: the loop over a tiny step's data items as C++ source, built into a shared library
 // by pyflux.native and run in place of the instruction list. Each instruction becomes a call of its
 // loop (autodiff/tiny_loops.hpp) on a tiny_loops::Fixed, whose sizes and flags are constants, over
-// arrays of the step's own that hold its buffers while it runs, so the compiler unrolls and
-// schedules the whole step and keeps its values in registers; the buffers' addresses and `param`
+// arrays of the step's own that hold its buffers while it runs, so the compiler schedules the
+// whole step, keeping values in registers where it can; the buffers' addresses and `param`
 // (Descent's η among them) are read from the step's instructions when the loop starts. The text
 // depends only on the step's shape (ops, sizes, dtype, the data's count, which operands share a
 // buffer, the small constants' values: capture/native_layout.hpp), so every capture of one model
@@ -95,7 +95,7 @@ std::string source_text(DType dtype, std::size_t data, const Lists& lists, const
     std::string out;
     out.reserve(16384);
     append(out, "// A captured step of pyflux, built for its sizes (pyflux.native).\n",
-           "#define PYFLUX_TINY_UNROLL\n#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n",
+           "#include <cmath>\n#include \"autodiff/tiny_loops.hpp\"\n\n",
            "using namespace pyflux::autodiff;\nusing namespace pyflux::autodiff::tiny_loops;\n\n",
            "extern \"C\" index_t pyflux_steps(const TinyRun& r) {\n");
     for (std::size_t b = 0; b < layout.buffers.size(); ++b) {
