@@ -93,6 +93,21 @@ class Target:
     field: str = ""
 
 
+SHORT_CALL = 100  # steps of a per-sample workload's short call
+
+
+def per_sample_cases(steps, scale):
+    """A per-sample workload's cases: one call of ``steps`` steps and, at full scale, a short call of
+    SHORT_CALL steps, whose time per step shows what each library spends per call (a capture's
+    trace, a dispatch, caches gone cold in the harness's pause) beside the long call's, which is
+    mostly its steps. The targets apply to the long call."""
+    out = [Case(f"{steps:,} steps", US_PER_STEP, steps=steps, check_steps=min(500, steps), tol=1e-4)]
+    if scale == "full":
+        out.append(Case(f"{SHORT_CALL} steps", US_PER_STEP, steps=SHORT_CALL, check_steps=SHORT_CALL, tol=1e-4,
+                        params={"short": True}))
+    return out
+
+
 def glorot(rng, n_out, n_in):
     """Flux's glorot_uniform weights (out, in), float32, from a seeded generator."""
     bound = np.sqrt(6.0 / (n_in + n_out))

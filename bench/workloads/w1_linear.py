@@ -10,7 +10,7 @@ import functools
 import numpy as np
 
 from bench.harness import Runner
-from bench.workloads.common import US_PER_STEP, Case, Impl, Target, change
+from bench.workloads.common import Impl, Target, change, per_sample_cases
 
 NAME = "W1"
 TITLE = "linear regression W (2x5), b (2), one sample per Descent(0.001) step"
@@ -19,8 +19,7 @@ STEPS = {"full": 10_000, "quick": 2_000, "smoke": 20}
 
 
 def cases(scale):
-    steps = STEPS[scale]
-    return [Case(f"{steps:,} steps", US_PER_STEP, steps=steps, check_steps=min(500, steps), tol=1e-4)]
+    return per_sample_cases(STEPS[scale], scale)
 
 
 def setup(case):
@@ -162,5 +161,7 @@ IMPLS = [
 
 
 def targets(case):
+    if case.params.get("short"):
+        return []
     return [Target("pyflux general", "max", 3.0, text="general path at most 3 us/step"),
             Target("pyflux captured", "ratio", 0.7, peer="jax scan", text="captured path at most 0.7x JAX lax.scan")]

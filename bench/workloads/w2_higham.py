@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from bench.harness import Runner
-from bench.workloads.common import US_PER_STEP, Case, Impl, Target, change
+from bench.workloads.common import Impl, Target, change, per_sample_cases
 
 NAME = "W2"
 TITLE = "Higham 2-2-3-2 sigmoid network, one sample per Descent(0.05) step"
@@ -26,10 +26,9 @@ NAMES = [f"{p}{i}" for i in range(3) for p in "Wb"]
 
 
 def cases(scale):
-    steps = STEPS[scale]
-    case = Case(f"{steps:,} steps", US_PER_STEP, steps=steps, check_steps=min(500, steps), tol=1e-4)
-    case.params["project_steps"] = 10**6
-    return [case]
+    out = per_sample_cases(STEPS[scale], scale)
+    out[0].params["project_steps"] = 10**6
+    return out
 
 
 def setup(case):
@@ -234,6 +233,8 @@ IMPLS = [
 
 
 def targets(case):
+    if case.params.get("short"):
+        return []
     return [Target("pyflux general", "max", 10.0, text="general path at most 10 us/step"),
             Target("pyflux captured", "ratio", 0.7, peer="jax scan", text="captured path at most 0.7x JAX lax.scan"),
             Target("pyflux captured", "first", 0.010, text="captured path's first call under 10 ms")]
