@@ -1,10 +1,10 @@
 """Captured training: ``train(..., capture=True)``.
 
-The first step is traced as usual, with the data traced too; every op it ran becomes a step of a
-C++ program (``_core.Program``) whose inputs are the parameters and the data item. The program
-then runs every later item in C++, reading the data arrays directly (``_core.Feed``), with no
-Python between steps: the same ops, tape and optimiser updates as the traced step, so the results
-are those of the general path.
+The first item's forward pass is traced as usual, with the data traced too; every op it ran
+becomes a step of a C++ program (``_core.Program``) whose inputs are the parameters and the data
+item. The program then runs every item, the first included, in C++, reading the data arrays
+directly (``_core.Feed``), with no Python between steps: the same ops, tape and optimiser updates
+as the general path, and so its results.
 
 What a captured loss may do: anything built from pyflux ops on the parameters, the data and
 constants (numbers, arrays), any Python in between. It must compute the same ops for every item:
