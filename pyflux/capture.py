@@ -208,8 +208,7 @@ class CapturedTrain:
 
     def _capture(self, feed, splat):
         """Step 0's forward pass, traced and recorded; the program, which then takes step 0 as it
-        takes the others, or None (after the step is taken on the general path) when the loss
-        cannot be captured."""
+        takes the others, or None (after a notice) when the loss cannot be captured."""
         data = feed.item(0)
         self._observations = observations(tuple(data))
         program = _core.Program(self.ps, data)

@@ -284,6 +284,18 @@ flux.train(lambda x, y: flux.sum((y - flux.tanh(W @ x + b)) ** 2), flux.params(W
     assert not list(steps.glob(".build-*"))
 
 
+def _captured(loss, ps, x, y, frozen=()):
+    """The program captured from loss on the items of x and y with Descent updating ps (but those
+    whose indices are in frozen), its feed and the optimisers' states."""
+    rule = flux.Descent(0.01)
+    states = [rule._implicit_state(p) for p in ps]
+    for k in frozen:
+        states[k].frozen = True
+    plan = capture.plan_data(list(zip(x, y)), x.dtype.type)
+    train = capture.CapturedTrain(loss, list(ps), states, plan.feed, (), None, [])
+    return train._capture(plan.feed, plan.splat), plan.feed, states
+
+
 def test_the_source_follows_the_step_shape_and_its_descents():
     # The source depends on the step's shape and its Descent updates only: alternating shapes, each
     # capture gets its own again, and a parameter left out of the update changes it.
@@ -291,14 +303,9 @@ def test_the_source_follows_the_step_shape_and_its_descents():
         rng = np.random.default_rng(features)
         W, b = flux.param(rng.random((2, features))), flux.param(np.zeros(2))
         x, y = rng.random((8, features)), rng.random((8, 2))
-        rule = flux.Descent(0.01)
-        states = [rule._implicit_state(W), rule._implicit_state(b)]
-        states[1].frozen = not update_bias
-        plan = capture.plan_data(list(zip(x, y)), np.float64)
-        train = capture.CapturedTrain(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), [W, b], states, plan.feed,
-                                      (), None, [])
-        program = train._capture(plan.feed, plan.splat)
-        return program.native_source(plan.feed, states)
+        program, feed, states = _captured(lambda x, y: flux.sum((y - (W @ x + b)) ** 2), [W, b], x, y,
+                                          frozen=() if update_bias else (1,))
+        return program.native_source(feed, states)
 
     three, four = source(3), source(4)
     assert three and four and three != four
@@ -307,15 +314,6 @@ def test_the_source_follows_the_step_shape_and_its_descents():
     without_bias = source(3, update_bias=False)
     assert without_bias and without_bias != three and without_bias.count("descent<") == 1
     assert source(3) == three
-
-
-def _source_of(loss, W, b, x, y):
-    rule = flux.Descent(0.01)
-    states = [rule._implicit_state(W), rule._implicit_state(b)]
-    plan = capture.plan_data(list(zip(x, y)), np.float64)
-    train = capture.CapturedTrain(loss, [W, b], states, plan.feed, (), None, [])
-    program = train._capture(plan.feed, plan.splat)
-    return program.native_source(plan.feed, states)
 
 
 def test_small_constants_are_written_into_the_source(path):
@@ -329,7 +327,8 @@ def test_small_constants_are_written_into_the_source(path):
     sources = {}
     for power in (2, 3):
         W, b = make()
-        sources[power] = _source_of(lambda x, y: flux.sum(flux.abs(y - (W @ x + b)) ** power), W, b, x, y)
+        program, feed, states = _captured(lambda x, y: flux.sum(flux.abs(y - (W @ x + b)) ** power), [W, b], x, y)
+        sources[power] = program.native_source(feed, states)
         loops, out = _both(make, lambda ps, x, y: flux.sum(flux.abs(y - (ps[0] @ x + ps[1])) ** power),
                            list(zip(x, y)), flux.Descent(0.01), path)
         _assert_same(loops, out, _tol(np.float64))  # pow(a, 3) may be a product there: rounding apart
@@ -384,15 +383,11 @@ def test_a_step_whose_arrays_are_too_large_keeps_its_loops(path):
     rng = np.random.default_rng(3)
     model = flux.Chain(*[flux.Dense(16, 16, flux.tanh) for _ in range(40)])
     x, y = rng.random((6, 16), np.float32), rng.random((6, 16), np.float32)
-    rule = flux.Descent(0.01)
     ps = flux.params(model)
-    states = [rule._implicit_state(p) for p in ps]
-    plan = capture.plan_data(list(zip(x, y)), np.float32)
-    train = capture.CapturedTrain(lambda x, y: flux.sum((y - model(x)) ** 2), list(ps), states, plan.feed, (), None,
-                                  [])
-    program = train._capture(plan.feed, plan.splat)
-    assert program.tiny_for(plan.feed) and program.native_source(plan.feed, states) == ""
+    program, feed, states = _captured(lambda x, y: flux.sum((y - model(x)) ** 2), ps, x, y)
+    assert program.tiny_for(feed) and program.native_source(feed, states) == ""
     before = [np.array(p) for p in ps]
-    losses = flux.train(lambda x, y: flux.sum((y - model(x)) ** 2), ps, list(zip(x, y)), rule, capture=True)
+    losses = flux.train(lambda x, y: flux.sum((y - model(x)) ** 2), ps, list(zip(x, y)), flux.Descent(0.01),
+                        capture=True)
     assert path == ["loops"] and np.all(np.isfinite(losses))
     assert all(not np.array_equal(a, np.array(p)) for a, p in zip(before, ps))

@@ -55,9 +55,9 @@ public:
     /// natively (not tiny, transposed data, an update other than Descent's, no gradient, buffers
     /// that overlap in part).
     std::string native_source() const;
-    /// What native_source() depends on (its sizes, ops and which operands share a buffer, not the
-    /// buffers' addresses), as bytes: steps of one signature run the same native step. Empty where
-    /// native_source() is.
+    /// What native_source() depends on (its sizes, its ops, which operands share a buffer and the
+    /// small constants it has in its code; not the buffers' addresses), as bytes: steps of one
+    /// signature run the same native step. Empty where native_source() is.
     std::string native_signature() const;
     /// Runs the following steps through `steps`, built from native_source() as it is now, while
     /// use() keeps the same parameters on Descent.

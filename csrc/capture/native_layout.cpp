@@ -47,7 +47,7 @@ bool writes(const TinyInstr& i, int k) {
 
 Layout::Layout(const Lists& lists, const std::vector<void* const*>& data, const void* loss_data,
                const void* seed_data, const std::vector<const void*>& params, DType dtype) {
-    const std::size_t element = dtype == DType::f32 ? sizeof(float) : sizeof(double);
+    const std::size_t element = autodiff::itemsize(dtype);
     for (std::size_t l = 0; l < lists.size(); ++l)
         for (std::size_t j = 0; j < lists[l].code.code.size(); ++j) {
             const TinyInstr& i = lists[l].code.code[j];

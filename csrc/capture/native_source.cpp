@@ -208,10 +208,10 @@ bool FlatStep::reads_parameter(const void* const* pointers, autodiff::index_t st
     const std::size_t data = data_slots_.size();
     for (std::size_t k = 0; k < data; ++k) {
         const FlatBuf& datum = values_[static_cast<std::size_t>(data_slots_[k])];
-        const std::size_t bytes = static_cast<std::size_t>(datum.shape.size()) * (datum.dtype == DType::f32 ? 4 : 8);
+        const std::size_t bytes = static_cast<std::size_t>(datum.shape.size()) * autodiff::itemsize(datum.dtype);
         for (const Tensor& p : params_) {
             const auto lo = reinterpret_cast<std::uintptr_t>(p->data);
-            const std::uintptr_t hi = lo + static_cast<std::size_t>(p->size()) * (p->dtype == DType::f32 ? 4 : 8);
+            const std::uintptr_t hi = lo + static_cast<std::size_t>(p->size()) * autodiff::itemsize(p->dtype);
             for (autodiff::index_t s = 0; s < steps; ++s) {
                 const auto at = reinterpret_cast<std::uintptr_t>(pointers[static_cast<std::size_t>(s) * data + k]);
                 if (at < hi && lo < at + bytes) return true;
