@@ -9,9 +9,8 @@ step of a small network 2 to 3 times as fast as the loops. The results are the l
 rounding: the arithmetic is the same code, built for the same CPU with the same math flags.
 
 The libraries are kept in a cache folder, one per step shape (its ops, sizes, constants and
-dtype), so later
-captures of the same model and loss, in this process or another, use them at once. A build runs in
-a process of its own that finishes even if this one exits first. The folder:
+dtype), so later captures of the same model and loss, in this process or another, use them at
+once. A build runs in a process of its own that finishes even if this one exits first. The folder:
 ``$PYFLUX_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyflux``, else ``~/.cache/pyflux``, in ``steps/``.
 
 ``PYFLUX_NATIVE_STEPS=0`` turns native steps off; ``PYFLUX_NATIVE_STEPS=wait`` builds before the

@@ -12,7 +12,6 @@
 #include "bindings/dispatch.hpp"
 #include "bindings/python_api.hpp"
 #include "capture/feed.hpp"
-#include "capture/native_library.hpp"
 #include "capture/program.hpp"
 
 namespace pyflux::bindings {
@@ -411,11 +410,7 @@ void bind_capture(py::module_& m) {
              "it has none.")
         .def("load_native", [](Program& p, Feed& f, const std::string& path, const std::string& source) {
             capture::FlatStep* flat = flat_of(p, f);
-            if (!flat || source.empty() || flat->native_source() != source) return false;
-            const autodiff::TinySteps steps = capture::load_native(path);
-            flat->attach_native(steps);
-            capture::remember_native(flat->native_signature(), steps);
-            return true;
+            return flat && flat->load_native(source, path);
         }, py::arg("feed"), py::arg("path"), py::arg("source"),
              "Runs the following steps through the native step built from `source` at `path`, if `source` is\n"
              "still this program's; returns whether it does. Raises RuntimeError when the library does not load.")

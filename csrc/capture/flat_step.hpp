@@ -53,16 +53,16 @@ public:
     /// The C++ source of a native step (capture/native_source.cpp): the loop over steps with this
     /// step's tiny instructions for the optimisers of the last use(); empty when the step cannot run
     /// natively (not tiny, transposed data, an update other than Descent's, no gradient, buffers
-    /// that overlap in part).
+    /// that overlap in part, arrays too large). Its signature, what it depends on (sizes, ops, which
+    /// operands share a buffer, the small constants it has in its code; not the buffers'
+    /// addresses), names it among the steps loaded in this process (capture/native_library.hpp).
     std::string native_source() const;
-    /// What native_source() depends on (its sizes, its ops, which operands share a buffer and the
-    /// small constants it has in its code; not the buffers' addresses), as bytes: steps of one
-    /// signature run the same native step. Empty where native_source() is.
-    std::string native_signature() const;
-    /// Runs the following steps through `steps`, built from native_source() as it is now, while
-    /// use() keeps the same parameters on Descent.
-    void attach_native(autodiff::TinySteps steps);
-    /// attach_native with the step of native_signature() loaded earlier in this process
+    /// Runs the following steps, while use() keeps the same parameters on Descent, through the
+    /// native step built from `source` into the library at `path` (capture/native_library.hpp),
+    /// and remembers it for later captures of its signature; false, loading nothing, when `source`
+    /// is not native_source() as it is now. Throws std::runtime_error when the library does not load.
+    bool load_native(const std::string& source, const std::string& path);
+    /// Runs the following steps through the step of this signature loaded earlier in this process
     /// (capture/native_library.hpp), if there is one; returns whether there was.
     bool attach_known_native();
     /// Whether run_native applies (a native step is attached and fits the last use()).
@@ -81,7 +81,8 @@ private:
     /// (capture/native_source.cpp); false, without calling it, where the step has none.
     template <class F>
     bool with_native_layout(F&& f) const;
-    /// attach_native for the layout of native_source().
+    /// Runs the following steps through `steps`, built for this layout, while use() keeps the same
+    /// parameters on Descent.
     void attach_native(autodiff::TinySteps steps, const Layout& layout);
     /// Whether a constant the native step has in its code has changed since it was attached.
     bool baked_changed() const;

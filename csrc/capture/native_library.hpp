@@ -13,8 +13,8 @@ namespace pyflux::capture {
 /// (autodiff::tiny_abi).
 autodiff::TinySteps load_native(const std::string& path);
 
-/// The native steps loaded so far, by the signature of the steps they run (FlatStep::
-/// native_signature): a later capture of the same shape attaches its step without asking
+/// The native steps loaded so far, by the signature of the steps they run (see
+/// FlatStep::native_source): a later capture of the same shape attaches its step without asking
 /// pyflux.native again. known_native gives null for a signature not seen.
 void remember_native(const std::string& signature, autodiff::TinySteps steps);
 autodiff::TinySteps known_native(const std::string& signature);

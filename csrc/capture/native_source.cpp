@@ -161,14 +161,6 @@ bool FlatStep::with_native_layout(F&& f) const {
     return true;
 }
 
-std::string FlatStep::native_signature() const {
-    std::string out;
-    with_native_layout([&](DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
-        out = signature(dtype, data, lists, layout);
-    });
-    return out;
-}
-
 std::string FlatStep::native_source() const {
     std::string out;
     with_native_layout([&](DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
@@ -177,8 +169,16 @@ std::string FlatStep::native_source() const {
     return out;
 }
 
-void FlatStep::attach_native(autodiff::TinySteps steps) {
-    with_native_layout([&](DType, std::size_t, const Lists&, const Layout& layout) { attach_native(steps, layout); });
+bool FlatStep::load_native(const std::string& source, const std::string& path) {
+    bool loaded = false;
+    with_native_layout([&](DType dtype, std::size_t data, const Lists& lists, const Layout& layout) {
+        if (source.empty() || source_text(dtype, data, lists, layout) != source) return;
+        const autodiff::TinySteps steps = capture::load_native(path);
+        attach_native(steps, layout);
+        remember_native(signature(dtype, data, lists, layout), steps);
+        loaded = true;
+    });
+    return loaded;
 }
 
 void FlatStep::attach_native(autodiff::TinySteps steps, const Layout& layout) {
