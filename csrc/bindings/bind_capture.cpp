@@ -279,13 +279,13 @@ autodiff::index_t run_native(capture::FlatStep& flat, Feed& feed, std::size_t da
                              autodiff::index_t stop, double* out, double seconds, bool& finite) {
     const autodiff::index_t block = feed.gathers() ? 1 : std::min<autodiff::index_t>(256, stop - s);
     std::vector<const void*> pointers(static_cast<std::size_t>(block) * data);
+    const bool apart = !flat.reads_parameter(feed.spans());
     const auto began = std::chrono::steady_clock::now();
     const auto budget = std::chrono::duration<double>(seconds);
     while (s < stop) {
         const autodiff::index_t n = std::min(block, stop - s);
-        for (autodiff::index_t i = 0; i < n; ++i)
-            for (std::size_t k = 0; k < data; ++k) pointers[static_cast<std::size_t>(i) * data + k] = feed.data(s + i, k);
-        const autodiff::index_t done = flat.run_native(pointers.data(), n, out + s);
+        feed.pointers(s, n, pointers.data());
+        const autodiff::index_t done = flat.run_native(pointers.data(), n, out + s, apart);
         s += done;
         if (done < n) {
             finite = false;
@@ -331,7 +331,7 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
         autodiff::index_t every = 1;
         for (autodiff::index_t n = 1; s < stop && finite; ++n) {
             if (flat) {
-                for (std::size_t k = 0; k < pointers.size(); ++k) pointers[k] = feed.data(s, k);
+                feed.pointers(s, 1, pointers.data());
                 out[s] = flat->step(pointers.data());
             } else {
                 feed.item(s, data);

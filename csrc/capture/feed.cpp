@@ -1,5 +1,7 @@
 #include "capture/feed.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -17,6 +19,18 @@ bool fortran_ordered(const Tensor& t) {
 }
 
 }  // namespace
+
+Span byte_span(const Tensor& t) {
+    if (t->size() == 0) return {};
+    std::ptrdiff_t lo = 0, hi = 0;
+    for (int d = 0; d < t->shape.ndim; ++d) {
+        const std::ptrdiff_t reach = (t->shape[d] - 1) * t->strides[d];
+        (reach < 0 ? lo : hi) += reach;
+    }
+    const auto size = static_cast<std::ptrdiff_t>(autodiff::itemsize(t->dtype));
+    const auto at = reinterpret_cast<std::uintptr_t>(t->data);
+    return {at + static_cast<std::uintptr_t>(lo * size), at + static_cast<std::uintptr_t>((hi + 1) * size)};
+}
 
 bool transposed(const Tensor& t) { return t->shape.ndim == 2 && !t->is_contiguous() && fortran_ordered(t); }
 
@@ -39,6 +53,9 @@ Feed::Feed(std::vector<Tensor> sources, std::vector<std::int64_t> order, index_t
     for (std::int64_t i : order_)
         if (i < 0 || i >= n) throw std::out_of_range("capture: observation " + std::to_string(i) + " of " + std::to_string(n));
     steps_ = batch_ > 0 ? static_cast<index_t>(order_.size()) / batch_ : static_cast<index_t>(order_.size());
+    if (batch_ == 0)
+        for (const Tensor& s : sources_) spans_.push_back(byte_span(s));
+    merge_spans();
 }
 
 Feed::Feed(std::vector<std::vector<Tensor>> items, std::vector<std::int64_t> order)
@@ -57,6 +74,22 @@ Feed::Feed(std::vector<std::vector<Tensor>> items, std::vector<std::int64_t> ord
     for (std::int64_t i : order_)
         if (i < 0 || i >= n) throw std::out_of_range("capture: item " + std::to_string(i) + " of " + std::to_string(n));
     steps_ = static_cast<index_t>(order_.size());
+    for (const std::vector<Tensor>& item : items_)
+        for (const Tensor& t : item) spans_.push_back(byte_span(t));
+    merge_spans();
+}
+
+void Feed::merge_spans() {
+    std::sort(spans_.begin(), spans_.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+    std::size_t n = 0;
+    for (const Span& s : spans_) {
+        if (s.lo == s.hi) continue;
+        if (n > 0 && s.lo <= spans_[n - 1].hi)
+            spans_[n - 1].hi = std::max(spans_[n - 1].hi, s.hi);
+        else
+            spans_[n++] = s;
+    }
+    spans_.resize(n);
 }
 
 void Feed::item(index_t s, std::vector<Tensor>& out) {
@@ -90,6 +123,29 @@ const void* Feed::data(index_t s, std::size_t k) {
     const Tensor& src = sources_[k];
     if (batch_ > 0) return gather(k, order_.data() + s * batch_)->data;
     return src->ptr<char>() + order_[at] * src->strides[0] * static_cast<index_t>(autodiff::itemsize(src->dtype));
+}
+
+void Feed::pointers(index_t s, index_t n, const void** out) {
+    const std::int64_t* order = order_.data() + s;
+    if (!items_.empty()) {
+        const std::size_t count = items_[0].size();
+        for (index_t i = 0; i < n; ++i) {
+            const std::vector<Tensor>& item = items_[static_cast<std::size_t>(order[i])];
+            for (std::size_t k = 0; k < count; ++k) out[static_cast<std::size_t>(i) * count + k] = item[k]->data;
+        }
+        return;
+    }
+    const std::size_t count = sources_.size();
+    for (std::size_t k = 0; k < count; ++k) {
+        if (batch_ > 0) {
+            out[k] = data(s, k);
+            continue;
+        }
+        const Tensor& src = sources_[k];
+        const char* base = src->ptr<char>();
+        const index_t row = src->strides[0] * static_cast<index_t>(autodiff::itemsize(src->dtype));
+        for (index_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i) * count + k] = base + order[i] * row;
+    }
 }
 
 Tensor Feed::gather(std::size_t k, const std::int64_t* idx) {

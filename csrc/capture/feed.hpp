@@ -16,6 +16,14 @@ using autodiff::Tensor;
 /// batch, which the flat step reads as a transposed buffer (autodiff::FlatBuf).
 bool transposed(const Tensor& t);
 
+/// The bytes [lo, hi) a datum can be read from; lo == hi for none.
+struct Span {
+    std::uintptr_t lo = 0, hi = 0;
+};
+
+/// The bytes t's elements lie in.
+Span byte_span(const Tensor& t);
+
 class Feed {
 public:
     /// batch > 0: step s takes observations order[s*batch .. (s+1)*batch) along each source's last
@@ -38,12 +46,20 @@ public:
     bool contiguous() const { return contiguous_; }
     /// Where datum k of step s starts (contiguous(): laid out as item(s) would give it); unchecked.
     const void* data(index_t s, std::size_t k);
+    /// data() of steps s .. s+n for every datum, step by step: out[i * data count + k] is datum k of
+    /// step s + i (n == 1 where gathers()). Unchecked.
+    void pointers(index_t s, index_t n, const void** out);
     /// Whether data() gathers each step's batch into one buffer, so that a step's data move when the
     /// next step's are read.
     bool gathers() const { return batch_ > 0; }
+    /// The bytes every step's data lie in, as disjoint spans in address order (a gathered batch is
+    /// the feed's own memory and not among them).
+    const std::vector<Span>& spans() const { return spans_; }
 
 private:
     Tensor gather(std::size_t k, const std::int64_t* idx);
+    /// spans_ sorted by address, the empty ones dropped and the touching ones joined.
+    void merge_spans();
 
     std::vector<std::vector<Tensor>> items_;
     std::vector<Tensor> sources_;
@@ -51,6 +67,7 @@ private:
     index_t batch_;
     index_t steps_;
     bool contiguous_ = true;
+    std::vector<Span> spans_;
     std::vector<Tensor> buffers_;  // the last batch of each source, reused when nothing else holds it
 };
 

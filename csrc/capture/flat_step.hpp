@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "autodiff/flat.hpp"
+#include "capture/feed.hpp"
 #include "optimisers/optimiser.hpp"
 
 namespace pyflux::capture {
@@ -67,9 +68,13 @@ public:
     bool attach_known_native();
     /// Whether run_native applies (a native step is attached and fits the last use()).
     bool native() const { return native_ && updates_.empty() && descent_params_ == native_params_; }
+    /// Whether data lying in `data` (disjoint spans in address order, Feed::spans) overlap a
+    /// parameter, which the native step holds apart while it runs.
+    bool reads_parameter(const std::vector<Span>& data) const;
     /// `steps` steps on the data at `pointers` (one pointer per datum a step, laid out as captured),
-    /// each loss written to losses; returns how many ran, as autodiff::TinySteps.
-    autodiff::index_t run_native(const void* const* pointers, autodiff::index_t steps, double* losses);
+    /// each loss written to losses; returns how many ran, as autodiff::TinySteps. `apart`: the data
+    /// overlap no parameter (!reads_parameter); else they take the loops, as a changed constant does.
+    autodiff::index_t run_native(const void* const* pointers, autodiff::index_t steps, double* losses, bool apart);
 
 private:
     FlatStep(std::size_t slots, const std::vector<int>& data_slots, int loss_slot)
@@ -86,9 +91,6 @@ private:
     void attach_native(autodiff::TinySteps steps, const Layout& layout);
     /// Whether a constant the native step has in its code has changed since it was attached.
     bool baked_changed() const;
-    /// Whether a datum of those steps overlaps a parameter, which the native step holds apart while
-    /// it runs.
-    bool reads_parameter(const void* const* pointers, autodiff::index_t steps) const;
     /// buf as a new buffer of shape and dtype, owned by the step.
     FlatBuf& own(FlatBuf& buf, const Shape& shape, DType dtype);
     /// The value buffers: parameters in place, constants copied contiguous, outputs allocated, data

@@ -7,6 +7,7 @@
 // depends only on the step's shape (ops, sizes, dtype, the data's count, which operands share a
 // buffer, the small constants' values: capture/native_layout.hpp), so every capture of one model
 // and loss shares it.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -204,27 +205,24 @@ bool FlatStep::baked_changed() const {
     return false;
 }
 
-bool FlatStep::reads_parameter(const void* const* pointers, autodiff::index_t steps) const {
-    const std::size_t data = data_slots_.size();
-    for (std::size_t k = 0; k < data; ++k) {
-        const FlatBuf& datum = values_[static_cast<std::size_t>(data_slots_[k])];
-        const std::size_t bytes = static_cast<std::size_t>(datum.shape.size()) * autodiff::itemsize(datum.dtype);
-        for (const Tensor& p : params_) {
-            const auto lo = reinterpret_cast<std::uintptr_t>(p->data);
-            const std::uintptr_t hi = lo + static_cast<std::size_t>(p->size()) * autodiff::itemsize(p->dtype);
-            for (autodiff::index_t s = 0; s < steps; ++s) {
-                const auto at = reinterpret_cast<std::uintptr_t>(pointers[static_cast<std::size_t>(s) * data + k]);
-                if (at < hi && lo < at + bytes) return true;
-            }
-        }
+bool FlatStep::reads_parameter(const std::vector<Span>& data) const {
+    for (const Tensor& p : params_) {
+        const auto lo = reinterpret_cast<std::uintptr_t>(p->data);
+        const std::uintptr_t hi = lo + static_cast<std::size_t>(p->size()) * autodiff::itemsize(p->dtype);
+        // The first span ending after the parameter starts is the only one that may overlap it.
+        const auto after = std::upper_bound(data.begin(), data.end(), lo, [](std::uintptr_t at, const Span& s) {
+            return at < s.hi;
+        });
+        if (after != data.end() && after->lo < hi) return true;
     }
     return false;
 }
 
-autodiff::index_t FlatStep::run_native(const void* const* pointers, autodiff::index_t steps, double* losses) {
-    // The native step holds parameters apart and has the constants in its code: where a datum is
-    // a parameter or a constant changed, step as the loops do.
-    if (baked_changed() || reads_parameter(pointers, steps)) {
+autodiff::index_t FlatStep::run_native(const void* const* pointers, autodiff::index_t steps, double* losses,
+                                       bool apart) {
+    // The native step holds parameters apart and has the constants in its code: where a datum may
+    // be a parameter or a constant changed, step as the loops do.
+    if (!apart || baked_changed()) {
         for (autodiff::index_t s = 0; s < steps; ++s) {
             losses[s] = step(pointers + static_cast<std::size_t>(s) * data_slots_.size());
             if (!std::isfinite(losses[s])) return s;
