@@ -111,6 +111,34 @@ def _case_lines(case):
     return lines
 
 
+def _marginal_lines(workload):
+    """For a per-sample workload with a short call (bench.workloads.common.per_sample_cases): each
+    implementation's time per step beyond the short call, (long - short) / (long steps - short
+    steps), which leaves out what a call costs once (a trace, a dispatch, caches gone cold in the
+    harness's pause) and so compares the steps themselves."""
+    cases = workload["cases"]
+    short = next((c for c in cases if c["params"].get("short")), None)
+    long = next((c for c in cases if not c["params"].get("short")), None)
+    if short is None or long is None:
+        return []
+    timed = {r["impl"]: r for r in short["results"] if "median_s" in r}
+    per_step = {}
+    for r in long["results"]:
+        s = timed.get(r["impl"])
+        if "median_s" in r and s is not None and r["steps"] > s["steps"]:
+            per_step[r["impl"]] = (r["median_s"] - s["median_s"]) / (r["steps"] - s["steps"])
+    if not per_step:
+        return []
+    cells = [f"{impl} {fmt(seconds * 1e9)}" for impl, seconds in per_step.items()]
+    lines = [f"    per step beyond the {short['name']} call, ns (long - short) / (steps apart): " + ", ".join(cells)]
+    peers = {impl: t for impl, t in per_step.items() if not impl.startswith("pyflux") and t > 0}
+    if peers:
+        best = min(peers, key=peers.get)
+        cells = [f"{impl} {fmt(t / peers[best])}" for impl, t in per_step.items() if impl.startswith("pyflux")]
+        lines.append(f"      ratio to the fastest peer per step ({best}): " + ", ".join(cells))
+    return lines
+
+
 def table(report):
     meta = report["meta"]
     pf = meta.get("pyflux", {})
@@ -135,6 +163,7 @@ def table(report):
             lines.append(f"    skipped: {w['skipped']}")
         for case in w["cases"]:
             lines += _case_lines(case)
+        lines += _marginal_lines(w)
     return "\n".join(lines)
 
 
