@@ -3,6 +3,7 @@
 from pyflux import _core_check, _preload  # noqa: F401  (before anything imports _core)
 from pyflux import datasets, losses
 from pyflux._core import Tensor, __version__, exp, get_num_threads, log, logsoftmax, mean, set_num_threads, softmax, sum
+from pyflux._core import get_zero_subnormals, set_zero_subnormals
 from pyflux._core import abs, cos, exp2, expm1, log1p, log2, maximum, minimum, sign, sin, sqrt, square, tan
 from pyflux._core import gather, logsumexp, max, min, prod, where, xlogx, xlogy
 from pyflux import activations
@@ -41,11 +42,11 @@ __all__ = activations.__all__ + [
     "BatchNorm", "Chain", "DataLoader", "Dense", "Dropout", "Embedding", "Grads", "History", "LayerNorm", "Leaf",
     "Parallel", "Param", "Params", "Scale", "SkipConnection", "Tensor", "__version__", "accuracy", "adjust",
     "binary_focal_loss", "binarycrossentropy", "compact", "crossentropy", "datasets", "evaluate", "exp", "f32",
-    "f64", "fit", "flatten", "focal_loss", "freeze", "get_num_threads", "glorot_normal", "glorot_uniform",
+    "f64", "fit", "flatten", "focal_loss", "freeze", "get_num_threads", "get_zero_subnormals", "glorot_normal", "glorot_uniform",
     "gradient", "hinge_loss", "huber_loss", "kaiming_normal", "kaiming_uniform", "kldivergence", "label_smoothing",
     "load", "loadmodel", "log", "logitbinarycrossentropy", "logitcrossentropy", "logsoftmax", "losses", "mae",
     "mean", "mse", "msle", "onecold", "onehot", "onehotbatch", "ones32", "orthogonal", "param", "params",
-    "poisson_loss", "predict", "rand32", "randn32", "save", "seed", "set_num_threads", "setup", "softmax",
+    "poisson_loss", "predict", "rand32", "randn32", "save", "seed", "set_num_threads", "set_zero_subnormals", "setup", "softmax",
     "squared_hinge_loss", "state", "sum", "testmode", "thaw", "throttle", "train", "trainables", "trainmode",
     "truncated_normal", "update", "withgradient", "zeros32",
 ]

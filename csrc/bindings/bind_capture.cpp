@@ -13,6 +13,7 @@
 #include "bindings/python_api.hpp"
 #include "capture/feed.hpp"
 #include "capture/program.hpp"
+#include "kernels/subnormals.hpp"
 
 namespace pyflux::bindings {
 namespace {
@@ -309,6 +310,7 @@ py::tuple run(Program& program, Feed& feed, autodiff::index_t start, autodiff::i
                               " elements");
     const std::vector<optimisers::Optimiser*> optimisers = optimisers_of(states);
     double* out = losses.mutable_data();
+    const kernels::SubnormalMode training(kernels::SubnormalMode::for_training());
     autodiff::index_t s = start;
     bool finite = true;
     std::vector<Tensor> data;

@@ -11,6 +11,7 @@
 #include "bindings/bind_optimisers.hpp"
 #include "bindings/dispatch.hpp"
 #include "bindings/python_api.hpp"
+#include "kernels/subnormals.hpp"
 
 namespace pyflux::bindings {
 namespace {
@@ -55,6 +56,7 @@ double step(PyObject* loss, const py::tuple& prefix, PyObject* item, const std::
     const Tensor l = traced ? traced : tensor_from_object(value, std::nullopt, "train");
     if (l->size() != 1)
         throw py::value_error("gradient: the function must return a scalar, got an array of shape " + l->shape.str());
+    const kernels::SubnormalMode training(kernels::SubnormalMode::for_training());
     std::vector<Tensor> grads;
     if (traced) {
         MaybeReleaseGil gil(tape.work() >= kReleaseGilElements);

@@ -2,6 +2,7 @@
 #include "bindings/dispatch.hpp"
 #include "kernels/blas.hpp"
 #include "kernels/contention.hpp"
+#include "kernels/subnormals.hpp"
 #include "capture/native_library.hpp"
 
 PYBIND11_MODULE(_core, m) {
@@ -21,6 +22,11 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_num_threads", &kernels::set_num_threads, py::arg("n"),
           "Sets the threads used by OpenMP kernels and BLAS.");
     m.def("get_num_threads", &kernels::get_num_threads, "Threads used by OpenMP kernels and BLAS.");
+    m.def("set_zero_subnormals", &kernels::set_zero_subnormals, py::arg("yes"),
+          "Whether optimiser updates, and train's and fit's steps (their backward passes and updates),\n"
+          "treat subnormal numbers as zero, as JAX does on CPUs: on by default, for speed (csrc/kernels/subnormals.hpp).");
+    m.def("get_zero_subnormals", &kernels::zero_subnormals,
+          "Whether updates and training steps treat subnormal numbers as zero (set_zero_subnormals).");
     // For tests of the contention rule (kernels/contention.hpp).
     m.def("_note_start_spread", &kernels::note_start_spread, py::arg("spread_ns"));
     m.def("_contended", &kernels::contended);

@@ -144,8 +144,10 @@ void run_blas_jobs_on_openmp(int /*sync*/, openblas_dojob_callback dojob, int nu
         return;
     }
     StartTimes started;
+    const SubnormalMode::Bits mode = SubnormalMode::current();
 #pragma omp parallel for schedule(static) num_threads(numjobs)
     for (int i = 0; i < numjobs; ++i) {
+        const SubnormalMode inherited(mode);
         started.mark(omp_get_thread_num());
         dojob(i, base + static_cast<size_t>(i) * jobdata_elsize, dojob_data);
     }

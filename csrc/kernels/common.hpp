@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "kernels/contention.hpp"
+#include "kernels/subnormals.hpp"
 
 namespace pyflux::kernels {
 
@@ -38,8 +39,10 @@ __attribute__((noinline)) void parallel_for_threads(index_t n, index_t grain, Bo
     const index_t chunks = std::min<index_t>(max_threads, n / grain);
     StartTimes started;
     int team = 1;
+    const SubnormalMode::Bits mode = SubnormalMode::current();
 #pragma omp parallel num_threads(static_cast<int>(chunks))
     {
+        const SubnormalMode inherited(mode);
         const int t = omp_get_thread_num();
         started.mark(t);
         const index_t nt = omp_get_num_threads();

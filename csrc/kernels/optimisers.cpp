@@ -1,36 +1,12 @@
 #include "kernels/optimisers.hpp"
 
 #include <cmath>
-#if defined(__SSE2__)
-#include <xmmintrin.h>
-#endif
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 
 namespace pyflux::kernels {
 namespace {
-
-// Subnormal numbers flushed to zero while an update runs on this thread (x86's FTZ and DAZ bits, then
-// the caller's setting again). A moment whose gradient has become 0 (a dead ReLU unit, an input
-// that is always 0 from then on) decays through the subnormal range for over a hundred steps, and
-// on x86 every operation on a subnormal number takes about a hundred cycles: a run on such data
-// slowed from 0.57 to 1.45 s an epoch. Flushed, a state below the smallest normal number reads as
-// 0, which changes no parameter larger than such numbers: its share of an update is far below a
-// parameter's precision.
-class FlushSubnormals {
-public:
-#if defined(__SSE2__)
-    FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushBits); }
-    ~FlushSubnormals() { _mm_setcsr(saved_); }
-    FlushSubnormals(const FlushSubnormals&) = delete;
-    FlushSubnormals& operator=(const FlushSubnormals&) = delete;
-
-private:
-    static constexpr unsigned kFlushBits = 0x8040;  // flush to zero (15), denormals are zero (6)
-    unsigned saved_;
-#endif
-};
 
 // Runs step(i), which updates the state at i and returns Δ_i, over every element (in parallel only when
 // the work is large): p -= Δ, or d = Δ when d is set (step reads g[i] before d[i] is written, so d may be g).
@@ -39,7 +15,9 @@ void for_each_step(const UpdateArgs<T>& a, Step step) {
     T* const p = a.p;
     T* const d = a.d;
     parallel_for(a.n, kGrain, [&](index_t begin, index_t end) {
-        const FlushSubnormals flush;
+        // A moment whose gradient has become 0 (a dead ReLU unit, an input that is always 0 from
+        // then on) decays through the subnormal range for over a hundred steps (subnormals.hpp).
+        const SubnormalMode flush(SubnormalMode::for_training());
         // A local copy of the rule's constants: the caller's copy is reachable from the OpenMP region,
         // so the compiler must assume the stores below may change it, and then leaves the loop scalar.
         const Step local = step;
