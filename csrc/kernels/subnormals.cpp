@@ -27,8 +27,6 @@ void write_mode(unsigned) {}
 
 }  // namespace
 
-const SubnormalMode::Bits SubnormalMode::kAsZero = kFtz | kDaz;
-
 bool zero_subnormals() { return zero_subnormals_on.load(std::memory_order_relaxed); }
 void set_zero_subnormals(bool on) { zero_subnormals_on.store(on, std::memory_order_relaxed); }
 
@@ -36,6 +34,6 @@ SubnormalMode::SubnormalMode(Bits mode) : saved_(read_mode()) { write_mode(mode)
 SubnormalMode::~SubnormalMode() { write_mode(saved_); }
 
 SubnormalMode::Bits SubnormalMode::current() { return read_mode(); }
-SubnormalMode::Bits SubnormalMode::for_training() { return zero_subnormals() ? kAsZero : read_mode(); }
+SubnormalMode::Bits SubnormalMode::for_training() { return zero_subnormals() ? kFtz | kDaz : read_mode(); }
 
 }  // namespace pyflux::kernels

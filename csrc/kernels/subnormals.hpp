@@ -21,10 +21,7 @@ void set_zero_subnormals(bool on);
 /// This thread's subnormal mode set to `mode` while it lives, then put back.
 class SubnormalMode {
 public:
-    using Bits = unsigned;
-    static constexpr Bits kIeee = 0;
-    /// FTZ and DAZ (kIeee where the CPU has no such mode).
-    static const Bits kAsZero;
+    using Bits = unsigned;  // the mode's bits of the thread's control register (0: IEEE subnormals)
 
     explicit SubnormalMode(Bits mode);
     ~SubnormalMode();
@@ -33,7 +30,7 @@ public:
 
     /// This thread's mode now.
     static Bits current();
-    /// The mode training runs in: kAsZero when zero_subnormals(), else this thread's own.
+    /// The mode training runs in: subnormals as zero when zero_subnormals(), else this thread's own.
     static Bits for_training();
 
 private:
