@@ -44,10 +44,9 @@ public:
     /// Whether every step's data are laid out alike, each datum C-contiguous or transposed() as in step
     /// 0, so that data() may be read instead of item().
     bool contiguous() const { return contiguous_; }
-    /// Where datum k of step s starts (contiguous(): laid out as item(s) would give it); unchecked.
-    const void* data(index_t s, std::size_t k);
-    /// data() of steps s .. s+n for every datum, step by step: out[i * data count + k] is datum k of
-    /// step s + i (n == 1 where gathers()). Unchecked.
+    /// Where each datum of steps s .. s+n starts (contiguous(): laid out as item() would give it),
+    /// step by step: out[i * data count + k] is datum k of step s + i (n == 1 where gathers()).
+    /// Unchecked.
     void pointers(index_t s, index_t n, const void** out);
     /// Whether data() gathers each step's batch into one buffer, so that a step's data move when the
     /// next step's are read.
@@ -57,6 +56,8 @@ public:
     const std::vector<Span>& spans() const { return spans_; }
 
 private:
+    /// Where datum k of step s starts, as pointers() gives it.
+    const void* data(index_t s, std::size_t k);
     Tensor gather(std::size_t k, const std::int64_t* idx);
     /// spans_ sorted by address, the empty ones dropped and the touching ones joined.
     void merge_spans();

@@ -207,13 +207,12 @@ bool FlatStep::baked_changed() const {
 
 bool FlatStep::reads_parameter(const std::vector<Span>& data) const {
     for (const Tensor& p : params_) {
-        const auto lo = reinterpret_cast<std::uintptr_t>(p->data);
-        const std::uintptr_t hi = lo + static_cast<std::size_t>(p->size()) * autodiff::itemsize(p->dtype);
+        const Span bytes = byte_span(p);
         // The first span ending after the parameter starts is the only one that may overlap it.
-        const auto after = std::upper_bound(data.begin(), data.end(), lo, [](std::uintptr_t at, const Span& s) {
+        const auto after = std::upper_bound(data.begin(), data.end(), bytes.lo, [](std::uintptr_t at, const Span& s) {
             return at < s.hi;
         });
-        if (after != data.end() && after->lo < hi) return true;
+        if (after != data.end() && after->lo < bytes.hi) return true;
     }
     return false;
 }

@@ -14,10 +14,11 @@ template <class T, class Step>
 void for_each_step(const UpdateArgs<T>& a, Step step) {
     T* const p = a.p;
     T* const d = a.d;
+    // A moment whose gradient has become 0 (a dead ReLU unit, an input that is always 0 from then
+    // on) decays through the subnormal range for over a hundred steps (subnormals.hpp); the
+    // threads of parallel_for take this thread's mode.
+    const SubnormalMode flush(SubnormalMode::for_training());
     parallel_for(a.n, kGrain, [&](index_t begin, index_t end) {
-        // A moment whose gradient has become 0 (a dead ReLU unit, an input that is always 0 from
-        // then on) decays through the subnormal range for over a hundred steps (subnormals.hpp).
-        const SubnormalMode flush(SubnormalMode::for_training());
         // A local copy of the rule's constants: the caller's copy is reachable from the OpenMP region,
         // so the compiler must assume the stores below may change it, and then leaves the loop scalar.
         const Step local = step;
